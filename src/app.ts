@@ -1,0 +1,127 @@
+import type { AddressInfo } from 'node:net';
+import { ApplicationsResolver } from './applications/applications.resolver';
+import { ApplicationsService } from './applications/applications.service';
+import { AuthResolver } from './auth/auth.resolver';
+import { AuthService } from './auth/auth.service';
+import { Tokens } from './auth/tokens';
+import type { Logger } from './common/logger';
+import { MemoryRateLimiter } from './common/rate-limit/rate-limiter.memory';
+import type { RateLimiter } from './common/rate-limit/rate-limiter';
+import type { Config } from './config';
+import { ContactsResolver } from './contacts/contacts.resolver';
+import { ContactsService } from './contacts/contacts.service';
+import { openDatabase, type Database } from './db/database';
+import type { DeliveryEngine } from './delivery/delivery';
+import { MemoryDeliveryEngine } from './delivery/delivery.memory';
+import { CloseCode, Hub } from './delivery/hub';
+import { Notifier } from './delivery/notifier';
+import { EventsResolver } from './events/events.resolver';
+import { FriendsResolver } from './friends/friends.resolver';
+import { FriendsService } from './friends/friends.service';
+import { GroupsResolver } from './groups/groups.resolver';
+import { MessagesResolver } from './messages/messages.resolver';
+import { MessagesService } from './messages/messages.service';
+import { MessageStore } from './messages/messages.store';
+import { PresenceService } from './presence/presence.service';
+import { createSchema } from './schema';
+import { createHttpServer } from './transport/http';
+import { attachWebSocket } from './transport/ws';
+import { UploadsResolver } from './uploads/uploads.resolver';
+import { UsersResolver } from './users/users.resolver';
+import { UsersService } from './users/users.service';
+
+/** A running node. */
+export interface App {
+  /** e.g. http://127.0.0.1:4000 */
+  url: string;
+  port: number;
+  db: Database;
+  engine: DeliveryEngine;
+  hub: Hub;
+  /** Closes sockets (1012, so clients reconnect elsewhere), stops listening and releases every resource. */
+  close(): Promise<void>;
+}
+
+/** Parts a caller may supply instead of the defaults this config implies (tests put two nodes on one broker). */
+export interface AppOverrides {
+  engine?: DeliveryEngine;
+  limiter?: RateLimiter;
+}
+
+/** The composition root: builds every service and adapter for this config and starts listening. */
+export async function startApp(config: Config, log: Logger, overrides: AppOverrides = {}): Promise<App> {
+  const db = await openDatabase(config.database);
+  const engine = overrides.engine ?? new MemoryDeliveryEngine(undefined, config.nodeId);
+  const limiter =
+    overrides.limiter ?? new MemoryRateLimiter({ ratePerSecond: config.messageRatePerSecond, burst: config.messageRateBurst });
+  const notifier = new Notifier(engine, log);
+
+  const users = new UsersService(db);
+  const tokens = new Tokens(config.jwtSecret, config.accessTokenTtlSeconds);
+  const auth = new AuthService(db, tokens, users, notifier, config.refreshTokenTtlSeconds);
+  const friends = new FriendsService(db, users, notifier);
+  const applications = new ApplicationsService(db, users, friends, notifier);
+  const store = new MessageStore(db);
+  const contacts = new ContactsService(db, users, store, notifier);
+  const presence = new PresenceService(engine, friends, users, notifier, log);
+  const messages = new MessagesService(db, store, contacts, users, presence, notifier, limiter, log);
+  const hub = new Hub(engine, presence.changed, log);
+
+  const instances = new Map<unknown, unknown>([
+    [AuthResolver, new AuthResolver(auth)],
+    [UsersResolver, new UsersResolver(users)],
+    [FriendsResolver, new FriendsResolver(friends)],
+    [ApplicationsResolver, new ApplicationsResolver(applications)],
+    [ContactsResolver, new ContactsResolver(contacts)],
+    [MessagesResolver, new MessagesResolver(messages)],
+    [GroupsResolver, new GroupsResolver()],
+    [UploadsResolver, new UploadsResolver()],
+    [EventsResolver, new EventsResolver()],
+  ]);
+  const schema = await createSchema({ get: (cls) => instances.get(cls) });
+  const limits = { maxDepth: config.queryMaxDepth, maxCost: config.queryMaxCost };
+
+  const http = await createHttpServer({
+    schema,
+    auth,
+    engine,
+    log,
+    limits,
+    bodyLimitBytes: config.bodyLimitBytes,
+    introspection: config.introspection,
+    graphql: config.role !== 'push',
+    ready: async () => (await db.ping()) && (await engine.ready()),
+  });
+  const ws =
+    config.role === 'platform'
+      ? undefined
+      : attachWebSocket({ server: http.server, schema, auth, hub, engine, log, limits, maxPayloadBytes: config.bodyLimitBytes });
+  if (config.role !== 'platform') await engine.consume(hub.dispatch);
+
+  await new Promise<void>((resolve, reject) => {
+    http.server.once('error', reject);
+    http.server.listen(config.port, config.host, resolve);
+  });
+  const port = (http.server.address() as AddressInfo).port;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  log.info({ port, role: config.role, nodeId: engine.nodeId, database: config.database.dialect }, 'listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    db,
+    engine,
+    hub,
+    close: () =>
+      (closing ??= (async () => {
+        hub.closeAll(CloseCode.serviceRestart, 'server shutting down');
+        await ws?.close();
+        http.server.closeAllConnections();
+        await new Promise<void>((resolve) => http.server.close(() => resolve()));
+        await http.stop();
+        await engine.close();
+        await db.close();
+      })()),
+  };
+}

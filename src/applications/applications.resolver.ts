@@ -1,0 +1,39 @@
+import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { requireViewer, type RequestContext } from '../auth/context';
+import { Application, ApplicationDirection, ApplicationStatus } from './application.types';
+import type { ApplicationsService } from './applications.service';
+
+@Resolver()
+export class ApplicationsResolver {
+  constructor(private readonly service: ApplicationsService) {}
+
+  @Query(() => [Application])
+  applications(
+    @Ctx() ctx: RequestContext,
+    @Arg('direction', () => ApplicationDirection, { nullable: true, defaultValue: ApplicationDirection.INCOMING }) direction: ApplicationDirection | null,
+    @Arg('status', () => ApplicationStatus, { nullable: true }) status?: ApplicationStatus | null,
+  ): Promise<Application[]> {
+    return this.service.list(requireViewer(ctx), direction ?? ApplicationDirection.INCOMING, status);
+  }
+
+  @Mutation(() => Application)
+  sendFriendApplication(
+    @Ctx() ctx: RequestContext,
+    @Arg('userId', () => ID) userId: string,
+    @Arg('message', () => String, { nullable: true }) message?: string | null,
+  ): Promise<Application> {
+    return this.service.sendFriendApplication(requireViewer(ctx), userId, message);
+  }
+
+  @Mutation(() => Application, {
+    description: "Only the target (FRIEND) or the group's owner and admins (GROUP) may answer; anyone else gets FORBIDDEN or NOT_FOUND.",
+  })
+  acceptApplication(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string): Promise<Application> {
+    return this.service.accept(requireViewer(ctx), id);
+  }
+
+  @Mutation(() => Application)
+  rejectApplication(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string): Promise<Application> {
+    return this.service.reject(requireViewer(ctx), id);
+  }
+}

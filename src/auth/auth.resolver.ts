@@ -1,0 +1,40 @@
+import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
+import { requireViewer, type RequestContext } from './context';
+import type { AuthService } from './auth.service';
+import { AuthPayload, LoginInput, RegisterInput } from './auth.types';
+
+@Resolver()
+export class AuthResolver {
+  constructor(private readonly service: AuthService) {}
+
+  @Mutation(() => AuthPayload)
+  register(@Arg('input', () => RegisterInput) input: RegisterInput): Promise<AuthPayload> {
+    return this.service.register(input);
+  }
+
+  @Mutation(() => AuthPayload, {
+    description: "Ends the user's earlier session on the same terminal, if any (its refresh token stops working, its sockets close).",
+  })
+  login(@Arg('input', () => LoginInput) input: LoginInput): Promise<AuthPayload> {
+    return this.service.login(input);
+  }
+
+  @Mutation(() => AuthPayload, { description: 'Rotates: the refresh token passed in stops working.' })
+  refreshToken(@Arg('refreshToken', () => String) refreshToken: string): Promise<AuthPayload> {
+    return this.service.refresh(refreshToken);
+  }
+
+  @Mutation(() => Boolean, { description: "Ends this terminal's session: its refresh token and live connections stop working." })
+  logout(@Ctx() ctx: RequestContext): Promise<boolean> {
+    return this.service.logout(requireViewer(ctx));
+  }
+
+  @Mutation(() => Boolean)
+  changePassword(
+    @Ctx() ctx: RequestContext,
+    @Arg('oldPassword', () => String) oldPassword: string,
+    @Arg('newPassword', () => String) newPassword: string,
+  ): Promise<boolean> {
+    return this.service.changePassword(requireViewer(ctx), oldPassword, newPassword);
+  }
+}

@@ -1,0 +1,186 @@
+import type { Database } from '../db/database';
+import { isUniqueViolation } from '../db/errors';
+import { badInput, conflict, unauthenticated } from '../common/errors';
+import { text } from '../common/validate';
+import { Terminal } from '../common/enums';
+import type { Notifier } from '../delivery/notifier';
+import { CloseCode } from '../delivery/hub';
+import { UserEntity } from '../users/user.entity';
+import type { UsersService } from '../users/users.service';
+import type { AuthPayload, LoginInput, RegisterInput } from './auth.types';
+import type { Viewer } from './context';
+import { hashPassword, verifyPassword } from './passwords';
+import { SessionEntity } from './session.entity';
+import { Tokens } from './tokens';
+
+const USERNAME = /^[A-Za-z0-9_.-]{3,32}$/;
+
+/** Why a session ended; sent to its sockets in SessionEndedEvent. */
+export type EndReason = 'logout' | 'replaced' | 'password_changed' | 'refresh_token_reused';
+
+/**
+ * Accounts and sessions. A session is one terminal of one user; logging in again on that terminal ends the
+ * older session everywhere (refresh token, access token, sockets).
+ */
+export class AuthService {
+  /** Sessions known to be live, with when that was last checked; ended ones are dropped at once locally. */
+  private readonly live = new Map<string, number>();
+
+  /**
+   * @param refreshTtlSeconds lifetime of a refresh token @default 604800
+   * @param liveCacheMs how long another node may keep honouring a session that was ended elsewhere @default 2000
+   */
+  constructor(
+    private readonly db: Database,
+    private readonly tokens: Tokens,
+    private readonly users: UsersService,
+    private readonly notifier: Notifier,
+    private readonly refreshTtlSeconds = 7 * 86400,
+    private readonly liveCacheMs = 2000,
+  ) {}
+
+  async register(input: RegisterInput): Promise<AuthPayload> {
+    const username = input.username.trim();
+    if (!USERNAME.test(username)) throw badInput('username', "must be 3-32 letters, digits, '_', '.' or '-'");
+    if (input.password.length < 8 || input.password.length > 128) throw badInput('password', 'must be 8-128 characters');
+    const nickname = text('nickname', input.nickname, 1, 32);
+    const now = Date.now();
+    const em = this.db.em();
+    const user = em.create(UserEntity, {
+      username,
+      usernameKey: username.toLowerCase(),
+      nickname,
+      passwordHash: await hashPassword(input.password),
+      createdAt: now,
+      updatedAt: now,
+    });
+    try {
+      await em.flush();
+    } catch (error) {
+      if (isUniqueViolation(error)) throw conflict('username: already taken');
+      throw error;
+    }
+    return this.openSession(user.id, input.terminal ?? Terminal.WEB);
+  }
+
+  async login(input: LoginInput): Promise<AuthPayload> {
+    const em = this.db.em();
+    const user = await em.findOne(UserEntity, { usernameKey: input.username.trim().toLowerCase() });
+    // The same answer and roughly the same time whether the username exists or not.
+    const ok = user ? await verifyPassword(user.passwordHash, input.password) : await hashPassword(input.password).then(() => false);
+    if (!user || !ok) throw unauthenticated('username or password is wrong');
+    return this.openSession(user.id, input.terminal ?? Terminal.WEB);
+  }
+
+  /** Rotates a refresh token. A token that was already rotated away ends its session (it may have leaked). */
+  async refresh(refreshToken: string): Promise<AuthPayload> {
+    const parsed = Tokens.parseRefresh(refreshToken);
+    const em = this.db.em();
+    const session = parsed && (await em.findOne(SessionEntity, { id: parsed.sessionId }));
+    if (!parsed || !session || session.endedAt || session.refreshExpiresAt < Date.now()) {
+      throw unauthenticated('refreshToken: invalid or expired');
+    }
+    const next = Tokens.refresh(session.id);
+    const rotated = await this.db
+      .knex('sessions')
+      .where({ id: session.id, refresh_hash: parsed.hash })
+      .whereNull('ended_at')
+      .update({ refresh_hash: next.hash, refresh_expires_at: Date.now() + this.refreshTtlSeconds * 1000 });
+    if (rotated !== 1) {
+      await this.end([{ id: session.id, userId: session.user }], 'refresh_token_reused');
+      throw unauthenticated('refreshToken: already used; the session has ended');
+    }
+    const viewer: Viewer = { userId: session.user, sessionId: session.id, terminal: session.terminal as Terminal };
+    return this.payload(viewer, next.token);
+  }
+
+  async logout(viewer: Viewer): Promise<boolean> {
+    await this.end([{ id: viewer.sessionId, userId: viewer.userId }], 'logout');
+    return true;
+  }
+
+  /** Changes the password and ends the user's other sessions. */
+  async changePassword(viewer: Viewer, oldPassword: string, newPassword: string): Promise<boolean> {
+    if (newPassword.length < 8 || newPassword.length > 128) throw badInput('newPassword', 'must be 8-128 characters');
+    const em = this.db.em();
+    const user = await em.findOneOrFail(UserEntity, viewer.userId);
+    if (!(await verifyPassword(user.passwordHash, oldPassword))) throw badInput('oldPassword', 'is wrong');
+    user.passwordHash = await hashPassword(newPassword);
+    user.updatedAt = Date.now();
+    await em.flush();
+    const others = await this.db
+      .knex('sessions')
+      .select('id')
+      .where({ user_id: viewer.userId })
+      .whereNull('ended_at')
+      .whereNot({ id: viewer.sessionId });
+    await this.end(others.map((s: { id: string }) => ({ id: s.id, userId: viewer.userId })), 'password_changed');
+    return true;
+  }
+
+  /** The viewer behind an access token whose session is still live, or undefined. */
+  async authenticate(accessToken: string | undefined): Promise<Viewer | undefined> {
+    const viewer = accessToken ? this.tokens.verify(accessToken) : undefined;
+    if (!viewer) return undefined;
+    const checked = this.live.get(viewer.sessionId);
+    if (checked !== undefined && Date.now() - checked < this.liveCacheMs) return viewer;
+    const row = await this.db.knex('sessions').first('ended_at').where({ id: viewer.sessionId });
+    if (!row || row.ended_at !== null) {
+      this.live.delete(viewer.sessionId);
+      return undefined;
+    }
+    if (this.live.size > 100_000) this.live.clear();
+    this.live.set(viewer.sessionId, Date.now());
+    return viewer;
+  }
+
+  private async openSession(userId: string, terminal: Terminal): Promise<AuthPayload> {
+    const now = Date.now();
+    const previous: Array<{ id: string }> = await this.db
+      .knex('sessions')
+      .select('id')
+      .where({ user_id: userId, terminal })
+      .whereNull('ended_at');
+    await this.end(previous.map((s) => ({ id: s.id, userId })), 'replaced');
+    const sessionId = Tokens.sessionId();
+    const refresh = Tokens.refresh(sessionId);
+    await this.db.knex('sessions').insert({
+      id: sessionId,
+      user_id: userId,
+      terminal,
+      refresh_hash: refresh.hash,
+      created_at: now,
+      refresh_expires_at: now + this.refreshTtlSeconds * 1000,
+    });
+    return this.payload({ userId, sessionId, terminal }, refresh.token);
+  }
+
+  private async payload(viewer: Viewer, refreshToken: string): Promise<AuthPayload> {
+    const access = this.tokens.access(viewer);
+    this.live.set(viewer.sessionId, Date.now());
+    return {
+      accessToken: access.token,
+      accessTokenExpiresAt: access.expiresAt,
+      refreshToken,
+      user: await this.users.get(viewer.userId),
+    };
+  }
+
+  /** Ends sessions, then tells their sockets (which close with 4403 after the event). */
+  private async end(sessions: Array<{ id: string; userId: string }>, reason: EndReason): Promise<void> {
+    if (sessions.length === 0) return;
+    await this.db
+      .knex('sessions')
+      .whereIn('id', sessions.map((s) => s.id))
+      .whereNull('ended_at')
+      .update({ ended_at: Date.now(), ended_reason: reason });
+    for (const session of sessions) {
+      this.live.delete(session.id);
+      await this.notifier.send(
+        [session.userId],
+        { __typename: 'SessionEndedEvent', reason },
+        { onlySession: session.id, closeCode: CloseCode.sessionEnded },
+      );
+    }
+  }
+}

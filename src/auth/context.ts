@@ -1,0 +1,31 @@
+import type { Logger } from '../common/logger';
+import { unauthenticated } from '../common/errors';
+import type { Terminal } from '../common/enums';
+import type { LocalConnection } from '../delivery/hub';
+import type { ImEventPayload } from '../events/event.types';
+import type { Loaders } from './loaders';
+
+/** Who is asking: the user and the session (one terminal) behind the access token. */
+export interface Viewer {
+  userId: string;
+  sessionId: string;
+  terminal: Terminal;
+}
+
+/** What every resolver receives, over HTTP and over graphql-ws alike. */
+export interface RequestContext {
+  viewer?: Viewer;
+  requestId: string;
+  log: Logger;
+  loaders: Loaders;
+  /** Set on graphql-ws operations: the socket the subscription belongs to. */
+  connection?: LocalConnection;
+  /** Set on graphql-ws operations: opens this socket's stream of events. */
+  openEvents?: () => AsyncIterableIterator<ImEventPayload>;
+}
+
+/** The viewer, or UNAUTHENTICATED. */
+export function requireViewer(context: RequestContext): Viewer {
+  if (!context.viewer) throw unauthenticated();
+  return context.viewer;
+}

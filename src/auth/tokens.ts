@@ -1,0 +1,74 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import { Terminal } from '../common/enums';
+import type { Viewer } from './context';
+
+/** Claims of an access token: subject user, session id, terminal. */
+interface AccessClaims {
+  sub: string;
+  sid: string;
+  term: Terminal;
+}
+
+/** Signs and reads access tokens (HS256) and mints refresh tokens. */
+export class Tokens {
+  /**
+   * @param secret HS256 key shared by every node
+   * @param accessTtlSeconds @default 1800
+   */
+  constructor(
+    private readonly secret: string,
+    readonly accessTtlSeconds = 1800,
+  ) {}
+
+  /** An access token for a session, with its expiry. */
+  access(viewer: Viewer): { token: string; expiresAt: Date } {
+    const token = jwt.sign({ sid: viewer.sessionId, term: viewer.terminal }, this.secret, {
+      algorithm: 'HS256',
+      subject: viewer.userId,
+      expiresIn: this.accessTtlSeconds,
+    });
+    return { token, expiresAt: new Date(Date.now() + this.accessTtlSeconds * 1000) };
+  }
+
+  /** The viewer an access token names, or undefined when it is bad or expired. */
+  verify(token: string): Viewer | undefined {
+    try {
+      const claims = jwt.verify(token, this.secret, { algorithms: ['HS256'] }) as Partial<AccessClaims>;
+      if (!claims.sub || !claims.sid || !claims.term || !(claims.term in Terminal)) return undefined;
+      return { userId: claims.sub, sessionId: claims.sid, terminal: claims.term };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** A new session id. */
+  static sessionId(): string {
+    return randomUUID();
+  }
+
+  /** A refresh token `<sessionId>.<secret>` and the hash of its secret, which is all that is stored. */
+  static refresh(sessionId: string): { token: string; hash: string } {
+    const secret = randomBytes(32).toString('base64url');
+    return { token: `${sessionId}.${secret}`, hash: Tokens.hash(secret) };
+  }
+
+  /** Splits a refresh token; undefined when it is not of our shape. */
+  static parseRefresh(token: string): { sessionId: string; hash: string } | undefined {
+    const dot = token.indexOf('.');
+    if (dot <= 0 || dot === token.length - 1 || token.length > 200) return undefined;
+    return { sessionId: token.slice(0, dot), hash: Tokens.hash(token.slice(dot + 1)) };
+  }
+
+  /** Refresh secrets are 256 random bits, so a fast hash is enough to keep them out of the database. */
+  private static hash(secret: string): string {
+    return createHash('sha256').update(secret).digest('hex');
+  }
+}
+
+/** Reads `Bearer <token>` (case-insensitive scheme). */
+export function bearer(header: unknown): string | undefined {
+  if (typeof header !== 'string') return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}

@@ -1,0 +1,177 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+/** Which parts of the server this process runs. */
+export type Role = 'all' | 'platform' | 'push';
+
+/** How events travel from the node that persisted them to the node holding the socket. */
+export type DeliveryMode = 'queue' | 'pubsub';
+
+/** The database this process talks to, parsed from `DATABASE_URL`. */
+export type DatabaseConfig =
+  | { dialect: 'sqlite'; file: string }
+  | { dialect: 'mysql'; host: string; port: number; user: string; password: string; database: string };
+
+/** Every setting of the server, read and validated once by {@link loadConfig}. */
+export interface Config {
+  /** HTTP port (0 picks a free one). @default 4000 */
+  port: number;
+  /** Interface to listen on. @default '0.0.0.0' */
+  host: string;
+  /** @default sqlite at `<dataDir>/im.sqlite` */
+  database: DatabaseConfig;
+  /** Unset: the in-process delivery engine and rate limiter. */
+  redisUrl?: string;
+  /** Secret that signs access tokens; generated once under `dataDir` when unset. */
+  jwtSecret: string;
+  /** @default 'all' */
+  role: Role;
+  /** This push node's id; allocated from Redis when unset in a cluster. @default 'local' without Redis */
+  nodeId?: string;
+  /** @default 'queue' */
+  deliveryMode: DeliveryMode;
+  /** pino level. @default 'info' */
+  logLevel: string;
+  /** Where the embedded default keeps its database, secret and uploads. @default './data' */
+  dataDir: string;
+  /** @default true */
+  introspection: boolean;
+  /** Steady rate of sendMessage per user and second. @default 20 */
+  messageRatePerSecond: number;
+  /** Burst of sendMessage per user above the steady rate. @default 50 */
+  messageRateBurst: number;
+  /** Largest accepted HTTP request body. @default 1048576 */
+  bodyLimitBytes: number;
+  /** Deepest accepted query. @default 12 */
+  queryMaxDepth: number;
+  /** Highest accepted query cost (one point a field). @default 3000 */
+  queryMaxCost: number;
+  /** @default 1800 */
+  accessTokenTtlSeconds: number;
+  /** @default 604800 */
+  refreshTokenTtlSeconds: number;
+}
+
+/** A setting that could not be used; the message names the variable. */
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (['true', '1', 'yes'].includes(raw)) return true;
+  if (['false', '0', 'no'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+/** Parses `sqlite:<file>` or `mysql://user:pass@host:port/db`. */
+export function parseDatabaseUrl(raw: string): DatabaseConfig {
+  if (raw.startsWith('sqlite:')) {
+    const file = raw.slice('sqlite:'.length).replace(/^\/\//, '');
+    if (!file) throw new ConfigError('DATABASE_URL: sqlite needs a file, as in sqlite:./data/im.sqlite');
+    return { dialect: 'sqlite', file: file === ':memory:' ? file : path.resolve(file) };
+  }
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`DATABASE_URL must be sqlite:<file> or mysql://user:pass@host:port/db, got "${raw}"`);
+  }
+  if (url.protocol !== 'mysql:' && url.protocol !== 'mariadb:') {
+    throw new ConfigError(`DATABASE_URL: unsupported scheme "${url.protocol}" (use sqlite: or mysql:)`);
+  }
+  const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  if (!database) throw new ConfigError('DATABASE_URL: the mysql URL must name a database, as in mysql://root@127.0.0.1:3306/im');
+  return {
+    dialect: 'mysql',
+    host: url.hostname,
+    port: url.port ? Number(url.port) : 3306,
+    user: decodeURIComponent(url.username || 'root'),
+    password: decodeURIComponent(url.password),
+    database,
+  };
+}
+
+function redisUrl(env: Env): string | undefined {
+  const raw = env.REDIS_URL;
+  if (!raw) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`REDIS_URL must be redis://host:port[/db], got "${raw}"`);
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new ConfigError(`REDIS_URL must start with redis:// or rediss://, got "${raw}"`);
+  }
+  return raw;
+}
+
+/** The embedded default keeps one generated secret so that tokens survive restarts. */
+function embeddedSecret(dataDir: string): string {
+  const file = path.join(dataDir, 'jwt-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(48).toString('base64url');
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}
+
+/** Reads every setting from the environment; throws {@link ConfigError} naming the variable that is wrong. */
+export function loadConfig(env: Env = process.env): Config {
+  const dataDir = path.resolve(env.DATA_DIR || './data');
+  const role = oneOf(env, 'IM_ROLE', ['all', 'platform', 'push'] as const, 'all');
+  const redis = redisUrl(env);
+  if (role !== 'all' && !redis) {
+    throw new ConfigError(`IM_ROLE=${role} needs REDIS_URL: platform and push nodes talk through Redis`);
+  }
+  const nodeId = env.IM_NODE_ID || undefined;
+  if (nodeId !== undefined && !/^[A-Za-z0-9_-]{1,32}$/.test(nodeId)) {
+    throw new ConfigError(`IM_NODE_ID must be 1-32 letters, digits, '_' or '-', got "${nodeId}"`);
+  }
+  const database = parseDatabaseUrl(env.DATABASE_URL || `sqlite:${path.join(dataDir, 'im.sqlite')}`);
+  const jwtSecret = env.JWT_SECRET || (role === 'all' ? embeddedSecret(dataDir) : '');
+  if (!jwtSecret) throw new ConfigError('JWT_SECRET must be set when IM_ROLE is platform or push (every node must share it)');
+  if (jwtSecret.length < 16) throw new ConfigError('JWT_SECRET must be at least 16 characters');
+  return {
+    port: int(env, 'PORT', 4000, 0, 65535),
+    host: env.HOST || '0.0.0.0',
+    database,
+    redisUrl: redis,
+    jwtSecret,
+    role,
+    nodeId: nodeId ?? (redis ? undefined : 'local'),
+    deliveryMode: oneOf(env, 'IM_DELIVERY', ['queue', 'pubsub'] as const, 'queue'),
+    logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+    dataDir,
+    introspection: bool(env, 'GRAPHQL_INTROSPECTION', true),
+    messageRatePerSecond: int(env, 'RATE_LIMIT_MESSAGES_PER_SECOND', 20, 1, 100000),
+    messageRateBurst: int(env, 'RATE_LIMIT_MESSAGES_BURST', 50, 1, 100000),
+    bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    queryMaxDepth: int(env, 'QUERY_MAX_DEPTH', 12, 2, 100),
+    queryMaxCost: int(env, 'QUERY_MAX_COST', 3000, 10, 1000000),
+    accessTokenTtlSeconds: int(env, 'ACCESS_TOKEN_TTL_SECONDS', 1800, 10, 86400),
+    refreshTokenTtlSeconds: int(env, 'REFRESH_TOKEN_TTL_SECONDS', 7 * 86400, 60, 365 * 86400),
+  };
+}

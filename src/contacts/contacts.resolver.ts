@@ -1,0 +1,41 @@
+import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { requireViewer, type RequestContext } from '../auth/context';
+import { Contact } from './contact.types';
+import type { ContactsService } from './contacts.service';
+
+@Resolver()
+export class ContactsResolver {
+  constructor(private readonly service: ContactsService) {}
+
+  @Query(() => [Contact], { description: "The viewer's conversations, pinned first, then by last activity, newest first." })
+  contacts(@Ctx() ctx: RequestContext): Promise<Contact[]> {
+    return this.service.list(requireViewer(ctx));
+  }
+
+  @Mutation(() => Contact, { description: 'Marks read up to `seq` (the newest when null); never moves readSeq backwards.' })
+  markConversationRead(
+    @Ctx() ctx: RequestContext,
+    @Arg('conversationId', () => ID) conversationId: string,
+    @Arg('seq', () => Int, { nullable: true }) seq?: number | null,
+  ): Promise<Contact> {
+    return this.service.markRead(requireViewer(ctx), conversationId, seq);
+  }
+
+  @Mutation(() => Contact)
+  setContactPinned(
+    @Ctx() ctx: RequestContext,
+    @Arg('conversationId', () => ID) conversationId: string,
+    @Arg('pinned', () => Boolean) pinned: boolean,
+  ): Promise<Contact> {
+    return this.service.setPinned(requireViewer(ctx), conversationId, pinned);
+  }
+
+  @Mutation(() => Contact)
+  setContactMuted(
+    @Ctx() ctx: RequestContext,
+    @Arg('conversationId', () => ID) conversationId: string,
+    @Arg('muted', () => Boolean) muted: boolean,
+  ): Promise<Contact> {
+    return this.service.setMuted(requireViewer(ctx), conversationId, muted);
+  }
+}

@@ -1,0 +1,18 @@
+import { ApplicationEntity } from '../applications/application.entity';
+import { SessionEntity } from '../auth/session.entity';
+import { ContactEntity } from '../contacts/contact.entity';
+import { FriendshipEntity } from '../friends/friendship.entity';
+import { ConversationEntity } from '../messages/conversation.entity';
+import { MessageEntity } from '../messages/message.entity';
+import { UserEntity } from '../users/user.entity';
+
+/** Every persisted entity; the migrations are generated from exactly this list. */
+export const entities = [
+  UserEntity,
+  SessionEntity,
+  FriendshipEntity,
+  ApplicationEntity,
+  ConversationEntity,
+  ContactEntity,
+  MessageEntity,
+];

@@ -1,0 +1,82 @@
+import type { Attachment, Delivery, DeliveryEngine, Envelope } from './delivery';
+
+/**
+ * The routing records and queues of every in-process node. One process normally has one node; tests put
+ * two engines on one broker to exercise routing between nodes without Redis.
+ */
+export class MemoryBroker {
+  /** userId -> terminal -> where that terminal is connected. */
+  readonly routes = new Map<string, Map<string, { nodeId: string; connectionId: string }>>();
+  readonly consumers = new Map<string, (envelope: Envelope) => void>();
+  /** Envelopes enqueued so far, per node (for tests and metrics). */
+  readonly enqueued = new Map<string, number>();
+}
+
+/** The embedded default: routing and queues in this process's memory. */
+export class MemoryDeliveryEngine implements DeliveryEngine {
+  /**
+   * @param broker shared by the engines that should see each other @default a private broker
+   * @param nodeId @default 'local'
+   */
+  constructor(
+    readonly broker: MemoryBroker = new MemoryBroker(),
+    readonly nodeId: string = 'local',
+  ) {}
+
+  async attach({ userId, terminal, connectionId }: Attachment): Promise<boolean> {
+    let terminals = this.broker.routes.get(userId);
+    const first = !terminals || terminals.size === 0;
+    if (!terminals) this.broker.routes.set(userId, (terminals = new Map()));
+    terminals.set(terminal, { nodeId: this.nodeId, connectionId });
+    return first;
+  }
+
+  async detach({ userId, terminal, connectionId }: Attachment): Promise<boolean> {
+    const terminals = this.broker.routes.get(userId);
+    if (!terminals) return false;
+    if (terminals.get(terminal)?.connectionId === connectionId) terminals.delete(terminal);
+    if (terminals.size > 0) return false;
+    this.broker.routes.delete(userId);
+    return true;
+  }
+
+  async online(userIds: readonly string[]): Promise<Set<string>> {
+    return new Set(userIds.filter((id) => (this.broker.routes.get(id)?.size ?? 0) > 0));
+  }
+
+  async deliver(userIds: readonly string[], delivery: Delivery): Promise<void> {
+    const byNode = new Map<string, string[]>();
+    for (const userId of new Set(userIds)) {
+      const nodes = new Set<string>();
+      for (const route of this.broker.routes.get(userId)?.values() ?? []) nodes.add(route.nodeId);
+      for (const node of nodes) {
+        const list = byNode.get(node);
+        if (list) list.push(userId);
+        else byNode.set(node, [userId]);
+      }
+    }
+    for (const [nodeId, users] of byNode) {
+      const consumer = this.broker.consumers.get(nodeId);
+      this.broker.enqueued.set(nodeId, (this.broker.enqueued.get(nodeId) ?? 0) + 1);
+      // Microtasks run in the order queued, which keeps each node's envelopes in order, and the
+      // mutation that delivered returns before any socket work starts, as with a real queue.
+      if (consumer) queueMicrotask(() => consumer({ ...delivery, users }));
+    }
+  }
+
+  async consume(handler: (envelope: Envelope) => void): Promise<void> {
+    this.broker.consumers.set(this.nodeId, handler);
+  }
+
+  async ready(): Promise<boolean> {
+    return true;
+  }
+
+  async close(): Promise<void> {
+    this.broker.consumers.delete(this.nodeId);
+    for (const [userId, terminals] of this.broker.routes) {
+      for (const [terminal, route] of terminals) if (route.nodeId === this.nodeId) terminals.delete(terminal);
+      if (terminals.size === 0) this.broker.routes.delete(userId);
+    }
+  }
+}

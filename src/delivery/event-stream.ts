@@ -1,0 +1,84 @@
+import type { ImEventPayload } from '../events/event.types';
+
+/**
+ * One subscription's queue of events: an async iterator that the transport drains at the socket's pace.
+ * Pushing never waits. A stream whose backlog reaches `limit` is a client that cannot keep up; it is
+ * ended through `onOverflow` instead of letting one slow socket hold memory or stall dispatch for everyone.
+ */
+export class EventStream implements AsyncIterableIterator<ImEventPayload> {
+  private buffer: ImEventPayload[] = [];
+  private waiting: ((result: IteratorResult<ImEventPayload>) => void) | undefined;
+  private ended = false;
+  /** Set by {@link endAfterDrain}: called once the backlog has gone out, instead of waiting for more. */
+  private drained: (() => void) | undefined;
+
+  /**
+   * @param limit largest backlog before the stream counts as overflowing
+   * @param onOverflow called once when the backlog would pass `limit`
+   * @param onEnd called once when the stream ends, however it ends
+   */
+  constructor(
+    private readonly limit: number,
+    private readonly onOverflow: () => void,
+    private readonly onEnd: () => void,
+  ) {}
+
+  /** Queues an event without waiting; false when the stream has ended or overflowed. */
+  push(event: ImEventPayload): boolean {
+    if (this.ended) return false;
+    if (this.waiting) {
+      const resolve = this.waiting;
+      this.waiting = undefined;
+      resolve({ value: event, done: false });
+      return true;
+    }
+    if (this.buffer.length >= this.limit) {
+      this.onOverflow();
+      return false;
+    }
+    this.buffer.push(event);
+    return true;
+  }
+
+  /** Lets what is queued go out, then calls `then` (to close the socket after a last event). */
+  endAfterDrain(then: () => void): void {
+    if (this.ended) return then();
+    this.drained = then;
+    if (this.waiting) this.finishDrain();
+  }
+
+  next(): Promise<IteratorResult<ImEventPayload>> {
+    const value = this.buffer.shift();
+    if (value !== undefined) return Promise.resolve({ value, done: false });
+    if (this.drained) this.finishDrain();
+    if (this.ended) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve) => (this.waiting = resolve));
+  }
+
+  return(): Promise<IteratorResult<ImEventPayload>> {
+    this.end();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  /** Ends the stream; a pending `next` resolves as done. */
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.buffer = [];
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    waiting?.({ value: undefined, done: true });
+    this.onEnd();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<ImEventPayload> {
+    return this;
+  }
+
+  private finishDrain(): void {
+    const then = this.drained;
+    this.drained = undefined;
+    this.end();
+    then?.();
+  }
+}

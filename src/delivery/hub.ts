@@ -1,0 +1,148 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../common/logger';
+import type { DeliveryEngine, Envelope } from './delivery';
+import { EventStream } from './event-stream';
+
+/** WebSocket close codes this server uses. */
+export const CloseCode = {
+  /** The session ended (logout, or the same terminal logged in again). */
+  sessionEnded: 4403,
+  /** The client fell too far behind; it should reconnect and catch up. */
+  tooSlow: 1013,
+  /** This node is going away; reconnect elsewhere. */
+  serviceRestart: 1012,
+} as const;
+
+/** What the transport knows of one authenticated socket. */
+export interface SocketInfo {
+  userId: string;
+  terminal: string;
+  sessionId: string;
+  /** Closes the socket; the only way the hub touches the transport. */
+  close(code: number, reason: string): void;
+}
+
+/** One live socket of this node, with the streams of its `events` subscriptions. */
+export interface LocalConnection extends SocketInfo {
+  readonly id: string;
+  readonly streams: Set<EventStream>;
+}
+
+/** Called on presence transitions: first terminal anywhere came, or last one went. */
+export type PresenceListener = (userId: string, online: boolean) => void;
+
+/** Options of {@link Hub}. */
+export interface HubOptions {
+  /** Events a subscription may have queued before its socket is closed as too slow. @default 1000 */
+  maxBacklog?: number;
+  /** How long a closing socket may take to send its last event. @default 1000 */
+  closeGraceMs?: number;
+}
+
+/**
+ * This node's live connections by user. It turns envelopes into pushes onto each matching connection's
+ * streams; it never waits on a socket, so one slow client cannot delay anyone else's events.
+ */
+export class Hub {
+  private readonly byUser = new Map<string, Set<LocalConnection>>();
+  private readonly maxBacklog: number;
+  private readonly closeGraceMs: number;
+
+  constructor(
+    private readonly engine: DeliveryEngine,
+    private readonly onPresence: PresenceListener,
+    private readonly log: Logger,
+    options: HubOptions = {},
+  ) {
+    this.maxBacklog = options.maxBacklog ?? 1000;
+    this.closeGraceMs = options.closeGraceMs ?? 1000;
+  }
+
+  /** Number of live connections on this node. */
+  get size(): number {
+    let n = 0;
+    for (const set of this.byUser.values()) n += set.size;
+    return n;
+  }
+
+  /** Number of open `events` streams of a user on this node. */
+  streamsOf(userId: string): number {
+    let n = 0;
+    for (const connection of this.byUser.get(userId) ?? []) n += connection.streams.size;
+    return n;
+  }
+
+  /** Registers an authenticated socket here and in the routing records. */
+  async open(info: SocketInfo): Promise<LocalConnection> {
+    const connection: LocalConnection = { ...info, id: randomUUID(), streams: new Set() };
+    let set = this.byUser.get(info.userId);
+    if (!set) this.byUser.set(info.userId, (set = new Set()));
+    set.add(connection);
+    const first = await this.engine.attach({ userId: info.userId, terminal: info.terminal, connectionId: connection.id });
+    if (first) this.onPresence(info.userId, true);
+    return connection;
+  }
+
+  /** Forgets a socket that closed. */
+  async release(connection: LocalConnection): Promise<void> {
+    for (const stream of connection.streams) stream.end();
+    const set = this.byUser.get(connection.userId);
+    if (!set?.delete(connection)) return;
+    if (set.size === 0) this.byUser.delete(connection.userId);
+    const last = await this.engine.detach({
+      userId: connection.userId,
+      terminal: connection.terminal,
+      connectionId: connection.id,
+    });
+    if (last) this.onPresence(connection.userId, false);
+  }
+
+  /** A new `events` subscription on a connection. */
+  subscribe(connection: LocalConnection): EventStream {
+    const stream: EventStream = new EventStream(
+      this.maxBacklog,
+      () => {
+        this.log.warn({ userId: connection.userId, connectionId: connection.id }, 'closing a connection that fell behind');
+        connection.close(CloseCode.tooSlow, 'too slow: reconnect and catch up');
+      },
+      () => connection.streams.delete(stream),
+    );
+    connection.streams.add(stream);
+    return stream;
+  }
+
+  /** Hands one envelope to the local connections it names. */
+  readonly dispatch = (envelope: Envelope): void => {
+    for (const userId of envelope.users) {
+      const set = this.byUser.get(userId);
+      if (!set) continue;
+      for (const connection of set) {
+        if (envelope.onlySession !== undefined && connection.sessionId !== envelope.onlySession) continue;
+        if (envelope.exceptSession !== undefined && connection.sessionId === envelope.exceptSession) continue;
+        for (const stream of connection.streams) stream.push(envelope.event);
+        if (envelope.closeCode !== undefined) this.closeAfterLastEvent(connection, envelope.closeCode, envelope.event.__typename);
+      }
+    }
+  };
+
+  /** Closes every local connection (shutdown). */
+  closeAll(code: number, reason: string): void {
+    for (const set of this.byUser.values()) for (const connection of set) connection.close(code, reason);
+  }
+
+  private closeAfterLastEvent(connection: LocalConnection, code: number, reason: string): void {
+    const close = () => connection.close(code, reason);
+    if (connection.streams.size === 0) return close();
+    const timer = setTimeout(close, this.closeGraceMs);
+    timer.unref();
+    let pending = connection.streams.size;
+    for (const stream of connection.streams) {
+      stream.endAfterDrain(() => {
+        if (--pending === 0) {
+          clearTimeout(timer);
+          close();
+        }
+      });
+    }
+  }
+}

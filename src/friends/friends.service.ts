@@ -1,0 +1,133 @@
+import type { Knex } from '@mikro-orm/knex';
+import type { Database } from '../db/database';
+import { badInput, notFound } from '../common/errors';
+import { id as idArg } from '../common/validate';
+import type { Viewer } from '../auth/context';
+import type { Notifier } from '../delivery/notifier';
+import type { UsersService } from '../users/users.service';
+import type { Friend } from './friend.types';
+
+type FriendRow = { friend_id: string | number; conversation_id: string | number; remark: string | null; created_at: number; muted: number | boolean | null };
+
+/** Friendships: made by accepting an application, listed, and removed by either side. */
+export class FriendsService {
+  constructor(
+    private readonly db: Database,
+    private readonly users: UsersService,
+    private readonly notifier: Notifier,
+  ) {}
+
+  /**
+   * Makes two users friends inside the caller's transaction: both friendship rows, their private
+   * conversation (reused if they were friends before, so history and seqs continue) and a visible contact
+   * for each. Returns the conversation id. Safe to repeat.
+   */
+  async befriend(trx: Knex.Transaction, a: string, b: string, now: number): Promise<string> {
+    const [lo, hi] = BigInt(a) < BigInt(b) ? [a, b] : [b, a];
+    let conversation = await trx('conversations').first('id').where({ user_lo: lo, user_hi: hi });
+    if (!conversation) {
+      await trx('conversations').insert({ type: 'PRIVATE', user_lo: lo, user_hi: hi, last_seq: 0, created_at: now });
+      conversation = await trx('conversations').first('id').where({ user_lo: lo, user_hi: hi });
+    }
+    const conversationId = String(conversation.id);
+    for (const [user, other] of [[a, b], [b, a]]) {
+      const friendship = await trx('friendships').first('id').where({ user_id: user, friend_id: other });
+      if (!friendship) {
+        await trx('friendships').insert({ user_id: user, friend_id: other, conversation_id: conversationId, created_at: now });
+      }
+      const contact = await trx('contacts').first('id').where({ user_id: user, conversation_id: conversationId });
+      if (contact) {
+        await trx('contacts').where({ id: contact.id }).update({ hidden_seq: null, updated_at: now });
+      } else {
+        await trx('contacts').insert({
+          user_id: user,
+          conversation_id: conversationId,
+          type: 'PRIVATE',
+          peer: other,
+          read_seq: 0,
+          pinned: false,
+          muted: false,
+          visible_from_seq: 0,
+          created_at: now,
+          updated_at: now,
+        });
+      }
+    }
+    return conversationId;
+  }
+
+  /** True when `userId` has `otherId` as a friend. */
+  async areFriends(userId: string, otherId: string): Promise<boolean> {
+    return !!(await this.db.knex('friendships').first('id').where({ user_id: userId, friend_id: otherId }));
+  }
+
+  /** Ids of a user's friends. */
+  async friendIds(userId: string): Promise<string[]> {
+    const rows = await this.db.knex('friendships').select('friend_id').where({ user_id: userId });
+    return rows.map((r: { friend_id: string | number }) => String(r.friend_id));
+  }
+
+  /** The viewer's friends, with the private conversation of each. */
+  async list(viewer: Viewer): Promise<Friend[]> {
+    return this.load(viewer.userId);
+  }
+
+  /** One friend of a user as that user sees it (for FriendAddedEvent). */
+  async one(userId: string, friendId: string): Promise<Friend> {
+    const [friend] = await this.load(userId, friendId);
+    if (!friend) throw notFound('friend');
+    return friend;
+  }
+
+  /** Ends a friendship on both sides; the conversation stays readable but hidden, and sending is refused. */
+  async remove(viewer: Viewer, userIdArg: string): Promise<boolean> {
+    const userId = idArg('userId', userIdArg);
+    if (userId === viewer.userId) throw badInput('userId', 'is yourself');
+    const now = Date.now();
+    const removed = await this.db.knex.transaction(async (trx) => {
+      const friendship = await trx('friendships').first('conversation_id').where({ user_id: viewer.userId, friend_id: userId });
+      if (!friendship) return false;
+      await trx('friendships')
+        .where({ user_id: viewer.userId, friend_id: userId })
+        .orWhere({ user_id: userId, friend_id: viewer.userId })
+        .delete();
+      const conversation = await trx('conversations').first('last_seq').where({ id: friendship.conversation_id });
+      await trx('contacts')
+        .where({ conversation_id: friendship.conversation_id })
+        .update({ hidden_seq: conversation.last_seq, updated_at: now });
+      return true;
+    });
+    if (!removed) throw notFound('friend');
+    const users = await this.users.byIds([viewer.userId, userId]);
+    await Promise.all([
+      this.notifier.send([viewer.userId], { __typename: 'FriendRemovedEvent', user: users.get(userId)! }),
+      this.notifier.send([userId], { __typename: 'FriendRemovedEvent', user: users.get(viewer.userId)! }),
+    ]);
+    return true;
+  }
+
+  private async load(userId: string, friendId?: string): Promise<Friend[]> {
+    const query = this.db
+      .knex('friendships as f')
+      .select('f.friend_id', 'f.conversation_id', 'f.remark', 'f.created_at', 'c.muted')
+      .leftJoin('contacts as c', function join() {
+        this.on('c.conversation_id', '=', 'f.conversation_id').andOn('c.user_id', '=', 'f.user_id');
+      })
+      .where('f.user_id', userId)
+      .orderBy('f.created_at', 'desc');
+    if (friendId) query.andWhere('f.friend_id', friendId);
+    const rows: FriendRow[] = await query;
+    const users = await this.users.byIds(rows.map((r) => String(r.friend_id)));
+    return rows.flatMap((row) => {
+      const user = users.get(String(row.friend_id));
+      if (!user) return [];
+      return [{
+        user,
+        conversationId: String(row.conversation_id),
+        remark: row.remark,
+        muted: !!row.muted,
+        since: new Date(Number(row.created_at)),
+      }];
+    });
+  }
+}

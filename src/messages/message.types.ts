@@ -1,0 +1,88 @@
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { ConversationType } from '../common/enums';
+import { User } from '../users/user.types';
+
+export enum MessageType {
+  TEXT = 'TEXT',
+  IMAGE = 'IMAGE',
+  FILE = 'FILE',
+  VOICE = 'VOICE',
+  VIDEO = 'VIDEO',
+}
+registerEnumType(MessageType, { name: 'MessageType' });
+
+export enum MessageStatus {
+  SENT = 'SENT',
+  RECALLED = 'RECALLED',
+}
+registerEnumType(MessageStatus, { name: 'MessageStatus' });
+
+@ObjectType('Message')
+export class Message {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => ID)
+  conversationId!: string;
+
+  @Field(() => ConversationType)
+  conversationType!: ConversationType;
+
+  @Field(() => Int, { description: 'Position in its conversation: 1, 2, 3, ... with no gaps.' })
+  seq!: number;
+
+  @Field(() => User)
+  sender!: User;
+
+  @Field(() => MessageType)
+  type!: MessageType;
+
+  @Field(() => String, { description: 'Text for TEXT; a JSON document describing the attachment for other types. Empty once recalled.' })
+  content!: string;
+
+  @Field(() => MessageStatus)
+  status!: MessageStatus;
+
+  @Field(() => String, { description: 'The id that the sending client chose; a resend with the same id returns the same message.' })
+  clientMessageId!: string;
+
+  @Field(() => [User])
+  mentions!: User[];
+
+  /** ISO-8601 once it has crossed a queue; the DateTime scalar serializes both. */
+  @Field(() => Date)
+  createdAt!: Date | string;
+}
+
+@ObjectType('SyncPayload')
+export class SyncPayload {
+  @Field(() => [Message], { description: 'Messages (sent or received by the viewer, recalled ones included) newer than the cursor, oldest first.' })
+  messages!: Message[];
+
+  @Field(() => String, { description: 'Pass this to the next syncMessages call.' })
+  cursor!: string;
+
+  @Field(() => Boolean)
+  hasMore!: boolean;
+}
+
+@InputType('SendMessageInput')
+export class SendMessageInput {
+  @Field(() => ID, { nullable: true, description: 'Exactly one of toUserId and toGroupId.' })
+  toUserId?: string | null;
+
+  @Field(() => ID, { nullable: true })
+  toGroupId?: string | null;
+
+  @Field(() => MessageType, { nullable: true, defaultValue: MessageType.TEXT })
+  type?: MessageType | null;
+
+  @Field(() => String, { description: '1-5000 characters for TEXT.' })
+  content!: string;
+
+  @Field(() => String, { description: '1-64 characters, unique per sender; a retry with the same value is idempotent.' })
+  clientMessageId!: string;
+
+  @Field(() => [ID], { nullable: true, description: 'Group messages only: user ids to @mention (at most 20).' })
+  mentionUserIds?: string[] | null;
+}

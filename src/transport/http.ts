@@ -1,0 +1,163 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
+import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
+import type { GraphQLSchema } from 'graphql';
+import type { AuthService } from '../auth/auth.service';
+import type { RequestContext } from '../auth/context';
+import { createLoaders } from '../auth/loaders';
+import { bearer } from '../auth/tokens';
+import { formatError } from '../common/errors';
+import type { Logger } from '../common/logger';
+import type { DeliveryEngine } from '../delivery/delivery';
+import { costError, depthRule, type OperationLimits } from './limits';
+import { createPlaygroundHandler } from './playground';
+
+/** Options of {@link createHttpServer}. */
+export interface HttpOptions {
+  schema: GraphQLSchema;
+  auth: AuthService;
+  engine: DeliveryEngine;
+  log: Logger;
+  limits: OperationLimits;
+  /** Largest request body accepted. */
+  bodyLimitBytes: number;
+  /** Whether introspection (and so the playground's docs) is on. */
+  introspection: boolean;
+  /** Serve queries and mutations (false on push-only nodes, which still answer health checks). */
+  graphql: boolean;
+  /** Readiness: every dependency this node needs answers. */
+  ready: () => Promise<boolean>;
+}
+
+/** What {@link createHttpServer} returns; `stop` ends Apollo once the server has stopped listening. */
+export interface HttpServer {
+  server: Server;
+  stop(): Promise<void>;
+}
+
+class BodyTooLarge extends Error {}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(new BodyTooLarge());
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+/**
+ * The HTTP side of a node: `/graphql` per the GraphQL-over-HTTP spec (POST for everything, GET for queries
+ * only), the playground for browsers, and `/healthz` and `/readyz` for orchestrators.
+ */
+export async function createHttpServer(options: HttpOptions): Promise<HttpServer> {
+  const { schema, auth, engine, log, limits } = options;
+  const costPlugin: ApolloServerPlugin<RequestContext> = {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ request, document }) {
+          const error = costError(schema, document, request.variables, request.operationName, limits);
+          if (error) throw error;
+        },
+      };
+    },
+  };
+  const apollo = new ApolloServer<RequestContext>({
+    schema,
+    introspection: options.introspection,
+    // Tokens travel in the Authorization header, never in cookies, so a cross-site request carries no
+    // credentials; Apollo's CSRF guard would only refuse the spec's plain GET queries.
+    csrfPrevention: false,
+    includeStacktraceInErrorResponses: false,
+    validationRules: [depthRule(limits)],
+    formatError: (formatted, original) => formatError(formatted, original, (err) => log.error({ err }, 'internal error')),
+    plugins: [costPlugin],
+  });
+  await apollo.start();
+  const playground = createPlaygroundHandler({ endpointPath: '/graphql' });
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (url.pathname === '/readyz') {
+      const ready = await options.ready();
+      return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready' });
+    }
+    if (options.graphql && playground(req, res)) return;
+    if (url.pathname !== '/graphql' || !options.graphql) return sendJson(res, 404, { error: 'not found' });
+
+    const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 64)) || randomUUID();
+    const requestLog = log.child({ requestId });
+    res.setHeader('x-request-id', requestId);
+    res.setHeader('vary', 'Accept');
+    let body: unknown = undefined;
+    if (req.method === 'POST') {
+      let raw: string;
+      try {
+        raw = await readBody(req, options.bodyLimitBytes);
+      } catch (error) {
+        if (error instanceof BodyTooLarge) {
+          return sendJson(res, 413, { errors: [{ message: `request body: larger than ${options.bodyLimitBytes} bytes`, extensions: { code: 'BAD_USER_INPUT' } }] });
+        }
+        throw error;
+      }
+      const type = req.headers['content-type'] ?? '';
+      if (/^application\/(graphql-response\+)?json/i.test(type)) {
+        try {
+          body = JSON.parse(raw);
+        } catch {
+          return sendJson(res, 400, { errors: [{ message: 'request body: not valid JSON', extensions: { code: 'BAD_USER_INPUT' } }] });
+        }
+      } else {
+        return sendJson(res, 415, { errors: [{ message: 'content-type: use application/json', extensions: { code: 'BAD_USER_INPUT' } }] });
+      }
+    }
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const started = process.hrtime.bigint();
+    const result = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+      context: async () => ({
+        viewer: await auth.authenticate(bearer(req.headers.authorization)),
+        requestId,
+        log: requestLog,
+        loaders: createLoaders(engine),
+      }),
+    });
+    for (const [key, value] of result.headers) res.setHeader(key, value);
+    res.statusCode = result.status ?? 200;
+    if (result.body.kind === 'complete') {
+      res.end(result.body.string);
+    } else {
+      for await (const chunk of result.body.asyncIterator) res.write(chunk);
+      res.end();
+    }
+    requestLog.debug({ status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'graphql request');
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      log.error({ err }, 'request failed');
+      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+      else res.end();
+    });
+  });
+  return { server, stop: () => apollo.stop() };
+}

@@ -1,0 +1,36 @@
+import { GraphQLError, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql';
+import depthLimit from 'graphql-depth-limit';
+import { getComplexity, simpleEstimator } from 'graphql-query-complexity';
+
+/** Bounds on what one operation may ask for. */
+export interface OperationLimits {
+  /** Deepest selection allowed. */
+  maxDepth: number;
+  /** Highest cost allowed, one point a field. */
+  maxCost: number;
+}
+
+/** The depth rule, as a validation rule for Apollo and graphql-ws alike. */
+export const depthRule = (limits: OperationLimits): ValidationRule => depthLimit(limits.maxDepth);
+
+/**
+ * The cost of an operation, or an error naming the limit. Runs after validation, when variables are known
+ * (list sizes are not multiplied in: every list the API returns is bounded server-side).
+ */
+export function costError(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  variables: Record<string, unknown> | undefined,
+  operationName: string | null | undefined,
+  limits: OperationLimits,
+): GraphQLError | undefined {
+  const cost = getComplexity({
+    schema,
+    query: document,
+    variables: variables ?? {},
+    operationName: operationName ?? undefined,
+    estimators: [simpleEstimator({ defaultComplexity: 1 })],
+  });
+  if (cost <= limits.maxCost) return undefined;
+  return new GraphQLError(`query: costs ${cost}, above the limit of ${limits.maxCost}`, { extensions: { code: 'BAD_USER_INPUT' } });
+}

@@ -1,0 +1,134 @@
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import { GraphQLError, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { AuthService } from '../auth/auth.service';
+import type { RequestContext, Viewer } from '../auth/context';
+import { createLoaders } from '../auth/loaders';
+import { bearer } from '../auth/tokens';
+import { formatError } from '../common/errors';
+import type { Logger } from '../common/logger';
+import type { DeliveryEngine } from '../delivery/delivery';
+import type { Hub, LocalConnection } from '../delivery/hub';
+import { costError, depthRule, type OperationLimits } from './limits';
+
+/** Options of {@link attachWebSocket}. */
+export interface WsOptions {
+  server: Server;
+  schema: GraphQLSchema;
+  auth: AuthService;
+  hub: Hub;
+  engine: DeliveryEngine;
+  log: Logger;
+  limits: OperationLimits;
+  /** Largest frame accepted. */
+  maxPayloadBytes: number;
+  /** How often dead sockets are looked for (ping, then terminate if no pong by the next round). @default 30000 */
+  heartbeatMs?: number;
+  /** @default '/graphql' */
+  path?: string;
+}
+
+/** Per socket: who it is and its hub registration, once connection_init was accepted. */
+interface SocketState {
+  viewer: Viewer;
+  connection: LocalConnection;
+}
+
+/** The `authorization` entry of connection_init's payload, whatever its case. */
+function authorizationParam(params: Record<string, unknown> | undefined): unknown {
+  if (!params) return undefined;
+  const key = Object.keys(params).find((k) => k.toLowerCase() === 'authorization');
+  return key ? params[key] : undefined;
+}
+
+/**
+ * graphql-ws on the HTTP server: the only module that knows the `ws` package. Sockets authenticate in
+ * connection_init (a bad or missing token closes with 4403), then join this node's hub.
+ */
+export function attachWebSocket(options: WsOptions): { close(): Promise<void> } {
+  const { schema, auth, hub, engine, log, limits } = options;
+  const wss = new WebSocketServer({ server: options.server, path: options.path ?? '/graphql', maxPayload: options.maxPayloadBytes });
+  const states = new WeakMap<WebSocket, SocketState>();
+  const rules = [...specifiedRules, depthRule(limits)];
+
+  const disposer = useServer<Record<string, unknown> | undefined, { socket: WebSocket }>(
+    {
+      schema,
+      onConnect: async (ctx) => {
+        const viewer = await auth.authenticate(bearer(authorizationParam(ctx.connectionParams)));
+        if (!viewer) return false;
+        const socket = ctx.extra.socket;
+        const connection = await hub.open({
+          ...viewer,
+          close: (code, reason) => socket.close(code, reason),
+        });
+        states.set(socket, { viewer, connection });
+        if (socket.readyState !== socket.OPEN) await hub.release(connection);
+        return true;
+      },
+      onClose: async (ctx) => {
+        const state = states.get(ctx.extra.socket);
+        if (state) await hub.release(state.connection);
+      },
+      onSubscribe: (ctx, _id, payload) => {
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query);
+        } catch (error) {
+          return [error as GraphQLError];
+        }
+        const errors = validate(schema, document, rules);
+        if (errors.length) return errors;
+        const tooCostly = costError(schema, document, payload.variables ?? undefined, payload.operationName, limits);
+        if (tooCostly) return [tooCostly];
+        const state = states.get(ctx.extra.socket);
+        const requestId = randomUUID();
+        const context: RequestContext = {
+          viewer: state?.viewer,
+          requestId,
+          log: log.child({ requestId }),
+          loaders: createLoaders(engine, false),
+          connection: state?.connection,
+          openEvents: state ? () => hub.subscribe(state.connection) : undefined,
+        };
+        return { schema, document, variableValues: payload.variables, operationName: payload.operationName, contextValue: context };
+      },
+      onNext: (_ctx, _id, _payload, _args, result) => {
+        if (!result.errors) return;
+        return { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e, (err) => log.error({ err }, 'internal error'))) };
+      },
+      onError: (_ctx, _id, _payload, errors) =>
+        errors.map((e) => formatError(e.toJSON(), e, (err) => log.error({ err }, 'internal error'))),
+    },
+    wss,
+  );
+
+  // Mobile networks drop sockets without a FIN; a ping per round finds them, so routing records do not
+  // name connections that are long gone.
+  const alive = new WeakSet<WebSocket>();
+  wss.on('connection', (socket) => {
+    alive.add(socket);
+    socket.on('pong', () => alive.add(socket));
+  });
+  const heartbeat = setInterval(() => {
+    for (const socket of wss.clients) {
+      if (!alive.has(socket)) {
+        socket.terminate();
+        continue;
+      }
+      alive.delete(socket);
+      socket.ping();
+    }
+  }, options.heartbeatMs ?? 30_000);
+  heartbeat.unref();
+
+  return {
+    async close() {
+      clearInterval(heartbeat);
+      await disposer.dispose();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,41 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { requireViewer, type RequestContext } from '../auth/context';
+import { id } from '../common/validate';
+import { UpdateProfileInput, User } from './user.types';
+import type { UsersService } from './users.service';
+
+@Resolver(() => User)
+export class UsersResolver {
+  constructor(private readonly service: UsersService) {}
+
+  @Query(() => User)
+  me(@Ctx() ctx: RequestContext): Promise<User> {
+    return this.service.get(requireViewer(ctx).userId);
+  }
+
+  @Query(() => User, { nullable: true })
+  async user(@Ctx() ctx: RequestContext, @Arg('id', () => ID) userId: string): Promise<User | null> {
+    requireViewer(ctx);
+    return (await this.service.find(id('id', userId))) ?? null;
+  }
+
+  @Query(() => [User], { description: 'Users whose username or nickname starts with the query.' })
+  searchUsers(
+    @Ctx() ctx: RequestContext,
+    @Arg('query', () => String) query: string,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number | null,
+  ): Promise<User[]> {
+    requireViewer(ctx);
+    return this.service.search(query, first);
+  }
+
+  @Mutation(() => User)
+  updateProfile(@Ctx() ctx: RequestContext, @Arg('input', () => UpdateProfileInput) input: UpdateProfileInput): Promise<User> {
+    return this.service.updateProfile(requireViewer(ctx).userId, input);
+  }
+
+  @FieldResolver(() => Boolean, { description: 'True while at least one terminal of the user holds a live subscription connection.' })
+  online(@Root() user: User, @Ctx() ctx: RequestContext): boolean | Promise<boolean> {
+    return user.online ?? ctx.loaders.online.load(user.id);
+  }
+}

@@ -1,0 +1,71 @@
+import type { Database } from '../db/database';
+import { notFound } from '../common/errors';
+import { optionalText, optionalUrl, text, intIn } from '../common/validate';
+import type { User, UpdateProfileInput } from './user.types';
+import { UserEntity } from './user.entity';
+
+type UserRow = { id: string | number; username: string; nickname: string; avatar_url: string | null; signature: string | null };
+
+const COLUMNS = ['id', 'username', 'nickname', 'avatar_url', 'signature'];
+
+const toUser = (row: UserRow): User => ({
+  id: String(row.id),
+  username: row.username,
+  nickname: row.nickname,
+  avatarUrl: row.avatar_url,
+  signature: row.signature,
+});
+
+/** Public profiles: lookups in batches, search, and the viewer's own profile. */
+export class UsersService {
+  constructor(private readonly db: Database) {}
+
+  /** Profiles of many users in one query. */
+  async byIds(ids: Iterable<string>): Promise<Map<string, User>> {
+    const unique = [...new Set(ids)];
+    if (unique.length === 0) return new Map();
+    const rows: UserRow[] = await this.db.knex('users').select(COLUMNS).whereIn('id', unique);
+    return new Map(rows.map((row) => [String(row.id), toUser(row)]));
+  }
+
+  /** One profile, or undefined. */
+  async find(id: string): Promise<User | undefined> {
+    return (await this.byIds([id])).get(id);
+  }
+
+  /** One profile, or NOT_FOUND. */
+  async get(id: string): Promise<User> {
+    const user = await this.find(id);
+    if (!user) throw notFound('user');
+    return user;
+  }
+
+  /** Users whose username or nickname starts with `query` (case-insensitive for usernames). */
+  async search(query: string, first: number | null | undefined): Promise<User[]> {
+    // '!' escapes LIKE wildcards the same way on SQLite and MySQL.
+    const prefix = text('query', query, 1, 32).replace(/[!%_]/g, (c) => `!${c}`);
+    const limit = intIn('first', first, 1, 50, 20);
+    const rows: UserRow[] = await this.db
+      .knex('users')
+      .select(COLUMNS)
+      .whereRaw(`username_key like ? escape '!'`, [`${prefix.toLowerCase()}%`])
+      .orWhereRaw(`nickname like ? escape '!'`, [`${prefix}%`])
+      .orderBy('username_key')
+      .limit(limit);
+    return rows.map(toUser);
+  }
+
+  /** Changes the viewer's profile; absent fields stay, empty optional ones are cleared. */
+  async updateProfile(userId: string, input: UpdateProfileInput): Promise<User> {
+    const em = this.db.em();
+    const user = await em.findOneOrFail(UserEntity, userId);
+    if (input.nickname !== undefined && input.nickname !== null) user.nickname = text('nickname', input.nickname, 1, 32);
+    const avatarUrl = optionalUrl('avatarUrl', input.avatarUrl);
+    if (avatarUrl !== undefined) user.avatarUrl = avatarUrl;
+    const signature = optionalText('signature', input.signature, 200);
+    if (signature !== undefined) user.signature = signature;
+    user.updatedAt = Date.now();
+    await em.flush();
+    return { id: user.id, username: user.username, nickname: user.nickname, avatarUrl: user.avatarUrl, signature: user.signature };
+  }
+}

@@ -1,0 +1,63 @@
+import 'reflect-metadata';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import mysql from 'mysql2/promise';
+import { startApp, type App, type AppOverrides } from '../../src/app';
+import { createLogger } from '../../src/common/logger';
+import { loadConfig, parseDatabaseUrl, type Config } from '../../src/config';
+
+/** Which database the suite runs against: `TEST_DATABASE=mysql` with `TEST_MYSQL_URL`, else SQLite. */
+export const testDialect = process.env.TEST_DATABASE === 'mysql' ? 'mysql' : 'sqlite';
+
+/** A real server on an ephemeral port with a throw-away database. */
+export interface TestServer {
+  app: App;
+  url: string;
+  wsUrl: string;
+  config: Config;
+  close(): Promise<void>;
+}
+
+let counter = 0;
+
+/** Starts a server; `env` adds or overrides environment variables as the config module reads them. */
+export async function startServer(env: Record<string, string> = {}, overrides: AppOverrides = {}): Promise<TestServer> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'im-test-'));
+  let databaseUrl = `sqlite:${path.join(dir, 'im.sqlite')}`;
+  let dropDatabase = async () => undefined as void;
+  if (testDialect === 'mysql') {
+    const base = new URL(process.env.TEST_MYSQL_URL || 'mysql://root@127.0.0.1:3306/test');
+    const name = `im_test_${process.pid}_${Date.now()}_${counter++}`;
+    base.pathname = `/${name}`;
+    databaseUrl = base.toString();
+    const db = parseDatabaseUrl(databaseUrl);
+    if (db.dialect !== 'mysql') throw new Error('TEST_MYSQL_URL must be a mysql:// URL');
+    dropDatabase = async () => {
+      const conn = await mysql.createConnection({ host: db.host, port: db.port, user: db.user, password: db.password });
+      await conn.query(`drop database if exists \`${name}\``);
+      await conn.end();
+    };
+  }
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATA_DIR: dir,
+    DATABASE_URL: databaseUrl,
+    JWT_SECRET: 'test-secret-that-is-long-enough',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL || 'silent',
+    ...env,
+  });
+  const app = await startApp(config, createLogger(config.logLevel), overrides);
+  return {
+    app,
+    url: app.url,
+    wsUrl: app.url.replace(/^http/, 'ws') + '/graphql',
+    config,
+    async close() {
+      await app.close();
+      await dropDatabase();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
