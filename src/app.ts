@@ -117,6 +117,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
       (closing ??= (async () => {
         hub.closeAll(CloseCode.serviceRestart, 'server shutting down');
         await ws?.close();
+        await presence.settle();
         http.server.closeAllConnections();
         await new Promise<void>((resolve) => http.server.close(() => resolve()));
         await http.stop();

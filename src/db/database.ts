@@ -28,9 +28,10 @@ export function ormOptions(db: DatabaseConfig): Options {
     migrations: {
       path: migrationsPath(db.dialect),
       emit: 'js' as const,
-      transactional: true,
+      // MySQL commits DDL implicitly, so wrapping its migrations in a transaction only earns a warning.
+      transactional: db.dialect === 'sqlite',
       silent: true,
-      allOrNothing: true,
+      allOrNothing: db.dialect === 'sqlite',
       snapshot: false,
       disableForeignKeys: false,
     },

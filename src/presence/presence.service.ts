@@ -29,10 +29,21 @@ export class PresenceService {
     for (const user of pending) user.online = online.has(user.id);
   }
 
+  /** Announcements under way, so that shutdown can wait for them before closing the database. */
+  private readonly inFlight = new Set<Promise<void>>();
+
   /** The hub's presence listener: tells the user's friends. */
   readonly changed = (userId: string, online: boolean): void => {
-    void this.announce(userId, online).catch((err: unknown) => this.log.error({ err, userId }, 'presence announcement failed'));
+    const announcement = this.announce(userId, online)
+      .catch((err: unknown) => this.log.error({ err, userId }, 'presence announcement failed'))
+      .finally(() => this.inFlight.delete(announcement));
+    this.inFlight.add(announcement);
   };
+
+  /** Resolves once every announcement started so far has finished. */
+  async settle(): Promise<void> {
+    await Promise.all([...this.inFlight]);
+  }
 
   private async announce(userId: string, online: boolean): Promise<void> {
     const [friendIds, user] = await Promise.all([this.friends.friendIds(userId), this.users.find(userId)]);

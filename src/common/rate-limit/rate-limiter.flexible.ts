@@ -11,7 +11,8 @@ export function burstyLimits({ ratePerSecond, burst }: RateLimitOptions): {
 } {
   return {
     steady: { points: ratePerSecond, duration: 1 },
-    extra: { points: Math.max(1, burst - ratePerSecond), duration: Math.max(1, Math.ceil(burst / ratePerSecond)) },
+    // No extra pool when burst does not exceed the rate (0 points refuses every attempt; 1 would let one through).
+    extra: { points: Math.max(0, burst - ratePerSecond), duration: Math.max(1, Math.ceil(burst / ratePerSecond)) },
   };
 }
 
