@@ -5,8 +5,11 @@ import type { Attachment, Delivery, DeliveryEngine, Envelope } from './delivery'
  * two engines on one broker to exercise routing between nodes without Redis.
  */
 export class MemoryBroker {
-  /** userId -> terminal -> where that terminal is connected. */
-  readonly routes = new Map<string, Map<string, { nodeId: string; connectionId: string }>>();
+  /**
+   * userId -> connectionId -> where that connection is. Keyed by connection, not terminal: one terminal may
+   * hold several sockets at once (two browser tabs of one session), and closing one must not unroute the other.
+   */
+  readonly routes = new Map<string, Map<string, { nodeId: string; terminal: string }>>();
   readonly consumers = new Map<string, (envelope: Envelope) => void>();
   /** Envelopes enqueued so far, per node (for tests and metrics). */
   readonly enqueued = new Map<string, number>();
@@ -24,18 +27,19 @@ export class MemoryDeliveryEngine implements DeliveryEngine {
   ) {}
 
   async attach({ userId, terminal, connectionId }: Attachment): Promise<boolean> {
-    let terminals = this.broker.routes.get(userId);
-    const first = !terminals || terminals.size === 0;
-    if (!terminals) this.broker.routes.set(userId, (terminals = new Map()));
-    terminals.set(terminal, { nodeId: this.nodeId, connectionId });
+    let connections = this.broker.routes.get(userId);
+    const first = !connections || connections.size === 0;
+    if (!connections) this.broker.routes.set(userId, (connections = new Map()));
+    connections.set(connectionId, { nodeId: this.nodeId, terminal });
     return first;
   }
 
-  async detach({ userId, terminal, connectionId }: Attachment): Promise<boolean> {
-    const terminals = this.broker.routes.get(userId);
-    if (!terminals) return false;
-    if (terminals.get(terminal)?.connectionId === connectionId) terminals.delete(terminal);
-    if (terminals.size > 0) return false;
+  async detach({ userId, connectionId }: Attachment): Promise<boolean> {
+    const connections = this.broker.routes.get(userId);
+    if (!connections) return false;
+    // Only a record that was there: a repeated detach must not announce "offline" twice.
+    if (!connections.delete(connectionId)) return false;
+    if (connections.size > 0) return false;
     this.broker.routes.delete(userId);
     return true;
   }
@@ -74,9 +78,9 @@ export class MemoryDeliveryEngine implements DeliveryEngine {
 
   async close(): Promise<void> {
     this.broker.consumers.delete(this.nodeId);
-    for (const [userId, terminals] of this.broker.routes) {
-      for (const [terminal, route] of terminals) if (route.nodeId === this.nodeId) terminals.delete(terminal);
-      if (terminals.size === 0) this.broker.routes.delete(userId);
+    for (const [userId, connections] of this.broker.routes) {
+      for (const [connectionId, route] of connections) if (route.nodeId === this.nodeId) connections.delete(connectionId);
+      if (connections.size === 0) this.broker.routes.delete(userId);
     }
   }
 }

@@ -9,6 +9,9 @@ export class EventStream implements AsyncIterableIterator<ImEventPayload> {
   private buffer: ImEventPayload[] = [];
   private waiting: ((result: IteratorResult<ImEventPayload>) => void) | undefined;
   private ended = false;
+  /** Set when the backlog passed `limit`; later pushes are dropped (even once the reader
+   * catches up, which would leave a gap), since the socket is being closed. */
+  private overflowed = false;
   /** Set by {@link endAfterDrain}: called once the backlog has gone out, instead of waiting for more. */
   private drained: (() => void) | undefined;
 
@@ -25,7 +28,7 @@ export class EventStream implements AsyncIterableIterator<ImEventPayload> {
 
   /** Queues an event without waiting; false when the stream has ended or overflowed. */
   push(event: ImEventPayload): boolean {
-    if (this.ended) return false;
+    if (this.ended || this.overflowed) return false;
     if (this.waiting) {
       const resolve = this.waiting;
       this.waiting = undefined;
@@ -33,6 +36,8 @@ export class EventStream implements AsyncIterableIterator<ImEventPayload> {
       return true;
     }
     if (this.buffer.length >= this.limit) {
+      // Once: the socket is being closed, and every later push would otherwise warn and close again.
+      this.overflowed = true;
       this.onOverflow();
       return false;
     }

@@ -15,6 +15,9 @@ export function decodeCursor(cursor: string | null | undefined): SyncCursor {
   const map: SyncCursor = new Map();
   if (!cursor) return map;
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  // Node's base64 decoder skips characters outside the alphabet, so '%%%' would decode to '' (from scratch):
+  // only the exact encoding of the decoded text is a cursor this server issued.
+  if (Buffer.from(text, 'utf8').toString('base64url') !== cursor) throw badInput('cursor', 'is not a cursor returned by syncMessages');
   if (text === '') return map;
   for (const part of text.split(',')) {
     const match = /^([1-9][0-9]{0,18}):([0-9]{1,10})$/.exec(part);
