@@ -38,6 +38,9 @@ export interface HttpServer {
 
 class BodyTooLarge extends Error {}
 
+/** How much of an oversized body is read and dropped so that the client sees the 413 instead of a reset. */
+const DRAIN_MAX_BYTES = 8 * 1024 * 1024;
+
 function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -45,13 +48,18 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
-        reject(new BodyTooLarge());
-        req.destroy();
+        // Keep reading (and dropping) the rest: destroying the socket now would reset the connection before
+        // the 413 could be sent. Past the drain allowance the client gets the reset instead.
+        chunks.length = 0;
+        if (size > limit + DRAIN_MAX_BYTES) {
+          reject(new BodyTooLarge());
+          req.destroy();
+        }
         return;
       }
       chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => (size > limit ? reject(new BodyTooLarge()) : resolve(Buffer.concat(chunks).toString('utf8'))));
     req.on('error', reject);
   });
 }

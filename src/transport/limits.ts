@@ -24,13 +24,20 @@ export function costError(
   operationName: string | null | undefined,
   limits: OperationLimits,
 ): GraphQLError | undefined {
-  const cost = getComplexity({
-    schema,
-    query: document,
-    variables: variables ?? {},
-    operationName: operationName ?? undefined,
-    estimators: [simpleEstimator({ defaultComplexity: 1 })],
-  });
+  let cost: number;
+  try {
+    cost = getComplexity({
+      schema,
+      query: document,
+      variables: variables ?? {},
+      operationName: operationName ?? undefined,
+      estimators: [simpleEstimator({ defaultComplexity: 1 })],
+    });
+  } catch (error) {
+    // getComplexity coerces the variables first: a variable of the wrong type is the client's mistake.
+    if (error instanceof GraphQLError) return new GraphQLError(error.message, { extensions: { code: 'BAD_USER_INPUT' } });
+    throw error;
+  }
   if (cost <= limits.maxCost) return undefined;
   return new GraphQLError(`query: costs ${cost}, above the limit of ${limits.maxCost}`, { extensions: { code: 'BAD_USER_INPUT' } });
 }
