@@ -94,7 +94,13 @@ export class ApplicationsService {
         .where({ id, status: ApplicationStatus.PENDING })
         .update({ status, pending_key: null, updated_at: now });
       if (changed !== 1) return false;
-      if (status === ApplicationStatus.ACCEPTED) await this.friends.befriend(trx, applicantId, targetId, now);
+      if (status === ApplicationStatus.ACCEPTED) {
+        await this.friends.befriend(trx, applicantId, targetId, now);
+        // A crossing application the other way is answered by the same friendship.
+        await trx('applications')
+          .where({ pending_key: `F:${targetId}:${applicantId}` })
+          .update({ status: ApplicationStatus.ACCEPTED, pending_key: null, updated_at: now });
+      }
       return true;
     });
     if (!answered) throw conflict(`id: the application was already ${row.status.toLowerCase()}`);
