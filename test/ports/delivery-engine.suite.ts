@@ -91,6 +91,22 @@ export function deliveryEngineSuite(name: string, factory: () => Promise<EngineP
       expect(await a.online([u])).toEqual(new Set());
     });
 
+    it('two connections of one terminal (two tabs) are both routed; either may go first', async () => {
+      const u = uid('u');
+      expect(await a.attach({ userId: u, terminal: 'WEB', connectionId: 'tab1' })).toBe(true);
+      expect(await b.attach({ userId: u, terminal: 'WEB', connectionId: 'tab2' })).toBe(false);
+      expect(await b.detach({ userId: u, terminal: 'WEB', connectionId: 'tab2' })).toBe(false);
+      expect(await b.online([u])).toEqual(new Set([u]));
+      await b.deliver([u], { event: event(1) });
+      await eventually(() => gotA.length === 1, 3000, 'delivery to the remaining tab');
+      expect(gotA[0]!.users).toEqual([u]);
+      // A repeated detach of a connection already gone announces nothing.
+      expect(await b.detach({ userId: u, terminal: 'WEB', connectionId: 'tab2' })).toBe(false);
+      expect(await a.detach({ userId: u, terminal: 'WEB', connectionId: 'tab1' })).toBe(true);
+      expect(await a.detach({ userId: u, terminal: 'WEB', connectionId: 'tab1' })).toBe(false);
+      expect(await a.online([u])).toEqual(new Set());
+    });
+
     it('online() returns the subset with a live terminal on any node', async () => {
       const [u1, u2, u3] = [uid('u'), uid('u'), uid('u')];
       await a.attach({ userId: u1, terminal: 'WEB', connectionId: 'c1' });
@@ -177,11 +193,10 @@ export function deliveryEngineSuite(name: string, factory: () => Promise<EngineP
       await settle();
       expect(gotA).toHaveLength(0);
       expect([...gotB[0]!.users].sort()).toEqual([ub, shared].sort());
-      // The user is online again with a first terminal.
+      // a's record of `shared` is gone, so b's terminal is its last one.
       expect(await b.detach({ userId: shared, terminal: 'APP', connectionId: 'c4' })).toBe(true);
       await b.close();
       closed = true;
-      expect(await pair.a.online([ub])).toEqual(new Set());
     });
   });
 }
