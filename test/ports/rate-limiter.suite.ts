@@ -10,7 +10,7 @@ const key = (name: string) => `${name}:${process.pid}:${Date.now()}:${unique++}`
  */
 export function rateLimiterSuite(name: string, factory: (options: RateLimitOptions) => Promise<RateLimiter> | RateLimiter): void {
   describe(`RateLimiter contract: ${name}`, () => {
-    it('lets the first `burst` attempts through and refuses the next with retryAfterMs > 0', async () => {
+    it('should let the first `burst` attempts through and refuse the next with retryAfterMs > 0', async () => {
       const limiter = await factory({ ratePerSecond: 5, burst: 12 });
       const k = key('burst');
       for (let i = 0; i < 12; i++) expect(await limiter.consume(k)).toEqual({ allowed: true, retryAfterMs: 0 });
@@ -20,7 +20,7 @@ export function rateLimiterSuite(name: string, factory: (options: RateLimitOptio
       expect(refused.retryAfterMs).toBeLessThanOrEqual(3000);
     });
 
-    it('concurrent attempts never let more than `burst` through', async () => {
+    it('should never let more than `burst` concurrent attempts through', async () => {
       const limiter = await factory({ ratePerSecond: 5, burst: 12 });
       const k = key('concurrent');
       const decisions = await Promise.all(Array.from({ length: 30 }, () => limiter.consume(k)));
@@ -28,7 +28,7 @@ export function rateLimiterSuite(name: string, factory: (options: RateLimitOptio
       for (const d of decisions.filter((d) => !d.allowed)) expect(d.retryAfterMs).toBeGreaterThan(0);
     });
 
-    it('keys are independent', async () => {
+    it('should keep keys independent', async () => {
       const limiter = await factory({ ratePerSecond: 2, burst: 3 });
       const [k1, k2] = [key('k1'), key('k2')];
       for (let i = 0; i < 3; i++) expect((await limiter.consume(k1)).allowed).toBe(true);
@@ -38,7 +38,7 @@ export function rateLimiterSuite(name: string, factory: (options: RateLimitOptio
       expect((await limiter.consume(k1)).allowed).toBe(false);
     });
 
-    it('works when burst equals the steady rate', async () => {
+    it('should work when burst equals the steady rate', async () => {
       const limiter = await factory({ ratePerSecond: 4, burst: 4 });
       const k = key('flat');
       for (let i = 0; i < 4; i++) expect((await limiter.consume(k)).allowed).toBe(true);
@@ -47,7 +47,7 @@ export function rateLimiterSuite(name: string, factory: (options: RateLimitOptio
       expect(refused.retryAfterMs).toBeGreaterThan(0);
     });
 
-    it('allows again once refilled, after the advertised wait', async () => {
+    it('should allow again once refilled, after the advertised wait', async () => {
       const limiter = await factory({ ratePerSecond: 2, burst: 4 });
       const k = key('refill');
       for (let i = 0; i < 4; i++) expect((await limiter.consume(k)).allowed).toBe(true);

@@ -1,0 +1,94 @@
+import type { Redis } from 'ioredis';
+import type { RedisPubSub } from 'graphql-redis-subscriptions';
+import type { Attachment, Delivery, DeliveryEngine, Envelope } from './delivery';
+import { RedisRoutes, type RedisRoutesOptions } from './routes.redis';
+
+/** Options of {@link PubSubDeliveryEngine}: those of its routing records, plus the process's RedisPubSub. */
+export interface PubSubDeliveryEngineOptions extends RedisRoutesOptions {
+  /** The one RedisPubSub of this process, with its own subscriber connection; `close()` closes it. */
+  pubsub: RedisPubSub;
+}
+
+/**
+ * The comparison mode (`IM_DELIVERY=pubsub`): every recipient has a topic `<prefix>user:<userId>`; a delivery
+ * publishes once per recipient, and a push node subscribes to the topics of the users connected to it (exact
+ * channels, no patterns). It costs one publish per recipient where the queue mode costs one push per node,
+ * which is what the benchmarks measure. Presence and `online` use the same routing records as the queue mode.
+ */
+export class PubSubDeliveryEngine implements DeliveryEngine {
+  readonly nodeId: string;
+  /** Messages published by this engine so far (one per recipient). */
+  published = 0;
+
+  private readonly redis: Redis;
+  private readonly pubsub: RedisPubSub;
+  private readonly routes: RedisRoutes;
+  /** userId -> this node's subscription to the user's topic and how many local connections need it. */
+  private readonly topics = new Map<string, { subscription: Promise<number>; connections: number }>();
+  private handler: ((envelope: Envelope) => void) | undefined;
+
+  constructor(options: PubSubDeliveryEngineOptions) {
+    this.nodeId = options.nodeId;
+    this.redis = options.redis;
+    this.pubsub = options.pubsub;
+    this.routes = new RedisRoutes(options);
+  }
+
+  async attach(attachment: Attachment): Promise<boolean> {
+    const topic = this.topics.get(attachment.userId);
+    if (topic) {
+      topic.connections++;
+      await topic.subscription;
+    } else {
+      const subscription = this.pubsub.subscribe(this.topic(attachment.userId), (delivery: Delivery) =>
+        this.handler?.({ ...delivery, users: [attachment.userId] }),
+      );
+      this.topics.set(attachment.userId, { subscription, connections: 1 });
+      await subscription;
+    }
+    return this.routes.attach(attachment);
+  }
+
+  async detach(attachment: Attachment): Promise<boolean> {
+    const topic = this.topics.get(attachment.userId);
+    if (topic && --topic.connections === 0) {
+      this.topics.delete(attachment.userId);
+      this.pubsub.unsubscribe(await topic.subscription);
+    }
+    return this.routes.detach(attachment);
+  }
+
+  async online(userIds: readonly string[]): Promise<Set<string>> {
+    return new Set((await this.routes.lookup(userIds)).keys());
+  }
+
+  async deliver(userIds: readonly string[], delivery: Delivery): Promise<void> {
+    const unique = [...new Set(userIds)];
+    this.published += unique.length;
+    await Promise.all(unique.map((userId) => this.pubsub.publish(this.topic(userId), delivery)));
+  }
+
+  async consume(handler: (envelope: Envelope) => void): Promise<void> {
+    this.handler = handler;
+  }
+
+  async ready(): Promise<boolean> {
+    try {
+      return (await this.redis.ping()) === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.handler = undefined;
+    for (const topic of this.topics.values()) this.pubsub.unsubscribe(await topic.subscription);
+    this.topics.clear();
+    await this.routes.removeAll().catch(() => undefined);
+    await this.pubsub.close();
+  }
+
+  private topic(userId: string): string {
+    return `${this.routes.prefix}user:${userId}`;
+  }
+}

@@ -1,0 +1,201 @@
+import type { Redis } from 'ioredis';
+import type { Attachment, Delivery, DeliveryEngine, Envelope } from './delivery';
+import { RedisRoutes, silentLog, throwFirstError, type DeliveryLog, type RedisRoutesOptions } from './routes.redis';
+
+/** Options of {@link RedisDeliveryEngine}: those of its routing records, plus its queue. */
+export interface RedisDeliveryEngineOptions extends RedisRoutesOptions {
+  /**
+   * A connection of its own for the blocking pop, which holds its connection for as long as it waits.
+   * Owned by the engine from now on: `close()` disconnects it.
+   */
+  blocking: Redis;
+  /**
+   * How long a node's queue lives after its last push: the queue of a node that died is dropped after this,
+   * instead of growing forever. @default 600
+   */
+  queueTtlSeconds?: number;
+}
+
+/** Pause after a failed blocking pop, so a Redis outage does not become a busy loop while ioredis reconnects. */
+const retryDelayMs = 500;
+
+/** Envelopes one blocking pop may take at once. */
+const popBatch = 100;
+
+/**
+ * The cluster engine (`IM_DELIVERY=queue`): routing records ({@link RedisRoutes}) and one queue per node. A
+ * delivery looks up the recipients' nodes in one round trip and pushes one envelope to the list
+ * `<prefix>unread:<nodeId>` of each node that holds a recipient; each node blocks on its own list.
+ */
+export class RedisDeliveryEngine implements DeliveryEngine {
+  /** This node's id in routing records and queue names. */
+  readonly nodeId: string;
+  /** Envelopes enqueued by this engine so far, per target node (for tests and metrics). */
+  readonly enqueued = new Map<string, number>();
+
+  private readonly redis: Redis;
+  private readonly blocking: Redis;
+  private readonly routes: RedisRoutes;
+  private readonly queueTtlMs: number;
+  private readonly log: DeliveryLog;
+  /**
+   * Resolves when the previous `deliver` has written its pushes. The lookups of concurrent calls overlap,
+   * but their pushes go out in call order, which is what keeps each node's queue in call order.
+   */
+  private pushTurn: Promise<void> = Promise.resolve();
+  private loop?: Promise<void>;
+  /** Set first thing in close(), so the consumer loop stops at its next check. */
+  private stopped = false;
+  private closing?: Promise<void>;
+  private wake?: () => void;
+
+  /**
+   * @param options see {@link RedisDeliveryEngineOptions}
+   */
+  constructor(options: RedisDeliveryEngineOptions) {
+    this.nodeId = options.nodeId;
+    this.redis = options.redis;
+    this.blocking = options.blocking;
+    this.queueTtlMs = Math.max(1, Math.round((options.queueTtlSeconds ?? 600) * 1000));
+    this.log = options.log ?? silentLog;
+    this.routes = new RedisRoutes(options);
+  }
+
+  /**
+   * Takes the next node id from a counter in Redis, so that nodes started without a configured id still get
+   * distinct queues.
+   * @param keyPrefix @default 'im:'
+   */
+  static async allocateNodeId(redis: Redis, keyPrefix = 'im:'): Promise<string> {
+    return String(await redis.incr(`${keyPrefix}max_server_id`));
+  }
+
+  attach(attachment: Attachment): Promise<boolean> {
+    return this.routes.attach(attachment);
+  }
+
+  detach(attachment: Attachment): Promise<boolean> {
+    return this.routes.detach(attachment);
+  }
+
+  async online(userIds: readonly string[]): Promise<Set<string>> {
+    return new Set((await this.routes.lookup(userIds)).keys());
+  }
+
+  async deliver(userIds: readonly string[], delivery: Delivery): Promise<void> {
+    const previous = this.pushTurn;
+    let done!: () => void;
+    this.pushTurn = new Promise<void>((resolve) => (done = resolve));
+    let sent: Promise<[Error | null, unknown][] | null> | undefined;
+    const byNode = new Map<string, string[]>();
+    try {
+      const routes = await this.routes.lookup(userIds);
+      for (const [userId, userRoutes] of routes) {
+        for (const nodeId of new Set(userRoutes.map((r) => r.nodeId))) {
+          const list = byNode.get(nodeId);
+          if (list) list.push(userId);
+          else byNode.set(nodeId, [userId]);
+        }
+      }
+      await previous;
+      if (byNode.size > 0) {
+        const pipeline = this.redis.pipeline();
+        for (const [nodeId, users] of byNode) {
+          const key = this.queueKey(nodeId);
+          pipeline.rpush(key, JSON.stringify({ ...delivery, users }));
+          // Refreshed on every push, so only the queue of a node that stopped consuming runs out.
+          pipeline.pexpire(key, this.queueTtlMs);
+        }
+        sent = pipeline.exec();
+      }
+    } finally {
+      done();
+    }
+    if (!sent) return;
+    throwFirstError(await sent);
+    for (const nodeId of byNode.keys()) this.enqueued.set(nodeId, (this.enqueued.get(nodeId) ?? 0) + 1);
+  }
+
+  async consume(handler: (envelope: Envelope) => void): Promise<void> {
+    if (this.loop) throw new Error('RedisDeliveryEngine.consume may be called once');
+    if (this.stopped) throw new Error('RedisDeliveryEngine is closed');
+    this.loop = this.run(handler);
+  }
+
+  async ready(): Promise<boolean> {
+    try {
+      return (await this.redis.ping()) === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+
+  close(): Promise<void> {
+    return (this.closing ??= this.shutdown());
+  }
+
+  private async shutdown(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    // A pending blocking pop would hold QUIT back until something arrives, so the connection is cut instead.
+    this.blocking.disconnect();
+    try {
+      await this.routes.removeAll();
+      await this.redis.del(this.queueKey(this.nodeId));
+    } catch (err) {
+      // Shutdown goes on: the records left behind expire within routeTtlSeconds, the queue within queueTtlSeconds.
+      this.log.warn({ err, nodeId: this.nodeId }, 'could not remove this node’s routing records');
+    }
+    await this.loop;
+  }
+
+  private async run(handler: (envelope: Envelope) => void): Promise<void> {
+    const key = this.queueKey(this.nodeId);
+    while (!this.stopped) {
+      let popped: [key: string, members: string[]] | null;
+      try {
+        // Timeout 0: wait as long as it takes; close() ends the wait by disconnecting.
+        popped = await this.blocking.blmpop(0, 1, key, 'LEFT', 'COUNT', popBatch);
+      } catch (err) {
+        if (this.stopped) break;
+        this.log.warn({ err, nodeId: this.nodeId }, 'delivery queue pop failed; retrying');
+        await this.pause(retryDelayMs);
+        continue;
+      }
+      for (const raw of popped?.[1] ?? []) {
+        if (this.stopped) break;
+        let envelope: Envelope;
+        try {
+          envelope = JSON.parse(raw) as Envelope;
+        } catch (err) {
+          this.log.error({ err, nodeId: this.nodeId }, 'dropping an unreadable envelope');
+          continue;
+        }
+        try {
+          handler(envelope);
+        } catch (err) {
+          // One bad envelope or handler bug must not stop this node's deliveries.
+          this.log.error({ err, nodeId: this.nodeId }, 'envelope handler failed');
+        }
+      }
+    }
+  }
+
+  /** Sleeps, unless close() wakes it first. */
+  private pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.wake = undefined;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  private queueKey(nodeId: string): string {
+    return `${this.routes.prefix}unread:${nodeId}`;
+  }
+}

@@ -1,0 +1,240 @@
+import type { ChainableCommander, Redis } from 'ioredis';
+import type { Attachment } from './delivery';
+
+/** The part of a logger the Redis adapters need; a pino logger fits. */
+export interface DeliveryLog {
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/** A silent {@link DeliveryLog}. */
+export const silentLog: DeliveryLog = { warn: () => undefined, error: () => undefined };
+
+/** Options of {@link RedisRoutes}. */
+export interface RedisRoutesOptions {
+  /** Commands and pipelines. Owned by the caller. */
+  redis: Redis;
+  /** The node whose connections this instance records. */
+  nodeId: string;
+  /** @default 'im:' */
+  keyPrefix?: string;
+  /**
+   * How long a record lives without renewal: the time after which the terminals of a node that died
+   * without closing stop counting as online. @default 600
+   */
+  routeTtlSeconds?: number;
+  /** How often this node renews its records; must be well under `routeTtlSeconds`. @default 60 */
+  renewEverySeconds?: number;
+  /** @default no logging */
+  log?: DeliveryLog;
+}
+
+/**
+ * Removes the fields of the hash at `key` whose expiry (the number after the last `|`) is not after `now`,
+ * except field `keep`, and returns how many live fields remain besides `keep`.
+ */
+const pruneLua = `
+local function prune(key, now, keep)
+  local fields = redis.call('HGETALL', key)
+  local live = 0
+  for i = 1, #fields, 2 do
+    if fields[i] ~= keep then
+      local expires = tonumber(string.match(fields[i + 1], '|(%d+)$'))
+      if expires and expires > now then
+        live = live + 1
+      else
+        redis.call('HDEL', key, fields[i])
+      end
+    end
+  end
+  return live
+end
+`;
+
+/** KEYS[1] route hash; ARGV connectionId, value, nowMs, ttlMs. 1 when no other live terminal existed. */
+const attachLua = `${pruneLua}
+local live = prune(KEYS[1], tonumber(ARGV[3]), ARGV[1])
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+-- Extend only: a node configured with a shorter TTL must not cut the records of the others short.
+redis.call('PEXPIRE', KEYS[1], ARGV[4], 'NX')
+redis.call('PEXPIRE', KEYS[1], ARGV[4], 'GT')
+if live == 0 then return 1 end
+return 0
+`;
+
+/** KEYS[1] route hash; ARGV connectionId, nowMs. 1 when the field was there and no live one is left. */
+const detachLua = `${pruneLua}
+if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
+if prune(KEYS[1], tonumber(ARGV[2]), '') == 0 then return 1 end
+return 0
+`;
+
+/** KEYS[1] route hash; ARGV nowMs. Re-checks expiry on the server, so a field renewed meanwhile stays. */
+const pruneOnlyLua = `${pruneLua}
+return prune(KEYS[1], tonumber(ARGV[1]), '')
+`;
+
+/** The scripts, as ioredis `defineCommand` adds them to the client. */
+interface Scripts {
+  imDeliveryAttach(key: string, connectionId: string, value: string, nowMs: number, ttlMs: number): Promise<number>;
+  imDeliveryDetach(key: string, connectionId: string, nowMs: number): Promise<number>;
+  imDeliveryPrune(key: string, nowMs: number): Promise<number>;
+}
+
+/** One parsed routing record. */
+export interface Route {
+  nodeId: string;
+  terminal: string;
+  expiresAtMs: number;
+}
+
+/** `<nodeId>|<terminal>|<expiresAtMs>`, parsed from the right since only the node id is free-form. */
+function parseRoute(value: string): Route | undefined {
+  const last = value.lastIndexOf('|');
+  const middle = last > 0 ? value.lastIndexOf('|', last - 1) : -1;
+  if (middle < 0) return undefined;
+  const expiresAtMs = Number(value.slice(last + 1));
+  if (!Number.isFinite(expiresAtMs)) return undefined;
+  return { nodeId: value.slice(0, middle), terminal: value.slice(middle + 1, last), expiresAtMs };
+}
+
+/**
+ * The routing records of the cluster, shared by both Redis delivery modes: which node holds each connection.
+ *
+ * Each user has a hash of their connections, `<prefix>route:<userId>`, field = connection id, value =
+ * `<nodeId>|<terminal>|<expiresAtMs>`. Live nodes renew their fields (and write them all again when Redis
+ * comes back empty after a restart); the fields of a node that died expire, are ignored from then on and
+ * removed lazily by whoever reads them.
+ */
+export class RedisRoutes {
+  readonly nodeId: string;
+  readonly prefix: string;
+  private readonly redis: Redis & Scripts;
+  private readonly routeTtlMs: number;
+  private readonly log: DeliveryLog;
+  /** userId -> connectionId -> terminal, for this node's connections: what renewal and close() act on. */
+  private readonly local = new Map<string, Map<string, string>>();
+  private readonly renewTimer: NodeJS.Timeout;
+  private readonly onReady = () => this.renew();
+
+  constructor(options: RedisRoutesOptions) {
+    this.nodeId = options.nodeId;
+    this.prefix = options.keyPrefix ?? 'im:';
+    this.routeTtlMs = Math.max(1, Math.round((options.routeTtlSeconds ?? 600) * 1000));
+    this.log = options.log ?? silentLog;
+    const redis = options.redis as Redis & Partial<Scripts>;
+    // Once per client: the caller's client may be shared by several engines.
+    if (!redis.imDeliveryAttach) redis.defineCommand('imDeliveryAttach', { numberOfKeys: 1, lua: attachLua });
+    if (!redis.imDeliveryDetach) redis.defineCommand('imDeliveryDetach', { numberOfKeys: 1, lua: detachLua });
+    if (!redis.imDeliveryPrune) redis.defineCommand('imDeliveryPrune', { numberOfKeys: 1, lua: pruneOnlyLua });
+    this.redis = redis as Redis & Scripts;
+    const renewMs = Math.max(1, Math.round((options.renewEverySeconds ?? 60) * 1000));
+    this.renewTimer = setInterval(() => this.renew(), renewMs);
+    // Renewal must not keep a process alive that is otherwise done.
+    this.renewTimer.unref();
+    // A Redis that restarted without persistence has lost every record: write this node's back at once.
+    this.redis.on('ready', this.onReady);
+  }
+
+  async attach({ userId, terminal, connectionId }: Attachment): Promise<boolean> {
+    // Remembered before the script runs so that a detach issued meanwhile finds and forgets it. A renewal
+    // that writes the field first is harmless: the script does not count the connection's own field.
+    let connections = this.local.get(userId);
+    if (!connections) this.local.set(userId, (connections = new Map()));
+    connections.set(connectionId, terminal);
+    const now = Date.now();
+    const first = await this.redis.imDeliveryAttach(
+      this.routeKey(userId),
+      connectionId,
+      this.routeValue(terminal, now),
+      now,
+      this.routeTtlMs,
+    );
+    return first === 1;
+  }
+
+  async detach({ userId, connectionId }: Attachment): Promise<boolean> {
+    // Forgotten synchronously, before the script is sent: a renewal built later cannot write it back, and
+    // one built earlier went out earlier on the same connection.
+    const connections = this.local.get(userId);
+    if (connections?.delete(connectionId) && connections.size === 0) this.local.delete(userId);
+    const last = await this.redis.imDeliveryDetach(this.routeKey(userId), connectionId, Date.now());
+    return last === 1;
+  }
+
+  /** The live routes of each of `userIds` that has one, in one round trip; schedules removal of stale ones. */
+  async lookup(userIds: readonly string[]): Promise<Map<string, Route[]>> {
+    const unique = [...new Set(userIds)];
+    const result = new Map<string, Route[]>();
+    if (unique.length === 0) return result;
+    const pipeline = this.redis.pipeline();
+    for (const userId of unique) pipeline.hgetall(this.routeKey(userId));
+    const replies = throwFirstError(await pipeline.exec());
+    const now = Date.now();
+    const stale: string[] = [];
+    unique.forEach((userId, i) => {
+      const fields = replies[i] as Record<string, string>;
+      const live: Route[] = [];
+      let hasStale = false;
+      for (const value of Object.values(fields)) {
+        const route = parseRoute(value);
+        if (route && route.expiresAtMs > now) live.push(route);
+        else hasStale = true;
+      }
+      if (live.length > 0) result.set(userId, live);
+      if (hasStale) stale.push(userId);
+    });
+    if (stale.length > 0) this.prune(stale, now);
+    return result;
+  }
+
+  /** Removes expired fields in the background: the caller has its answer and must not wait on cleanup. */
+  private prune(userIds: string[], now: number): void {
+    const pipeline = this.redis.pipeline() as ChainableCommander & { imDeliveryPrune(key: string, now: number): unknown };
+    for (const userId of userIds) pipeline.imDeliveryPrune(this.routeKey(userId), now);
+    pipeline.exec().catch((err: unknown) => this.log.warn({ err }, 'could not remove stale routing records'));
+  }
+
+  /** Rewrites this node's records with a fresh expiry, all in one pipeline. */
+  private renew(): void {
+    if (this.local.size === 0) return;
+    const now = Date.now();
+    const pipeline = this.redis.pipeline();
+    for (const [userId, connections] of this.local) {
+      const key = this.routeKey(userId);
+      // Written even if missing (pruned during a long pause of this process): the socket is still open here.
+      for (const [connectionId, terminal] of connections) pipeline.hset(key, connectionId, this.routeValue(terminal, now));
+      pipeline.pexpire(key, this.routeTtlMs, 'NX');
+      pipeline.pexpire(key, this.routeTtlMs, 'GT');
+    }
+    pipeline
+      .exec()
+      .then(throwFirstError)
+      .catch((err: unknown) => this.log.warn({ err, nodeId: this.nodeId }, 'could not renew routing records'));
+  }
+
+  /** Forgets this node's connections and removes their records (shutdown). */
+  async removeAll(): Promise<void> {
+    clearInterval(this.renewTimer);
+    this.redis.off('ready', this.onReady);
+    const pipeline = this.redis.pipeline();
+    for (const [userId, connections] of this.local) pipeline.hdel(this.routeKey(userId), ...connections.keys());
+    this.local.clear();
+    throwFirstError(await pipeline.exec());
+  }
+
+  routeKey(userId: string): string {
+    return `${this.prefix}route:${userId}`;
+  }
+
+  private routeValue(terminal: string, now: number): string {
+    return `${this.nodeId}|${terminal}|${now + this.routeTtlMs}`;
+  }
+}
+
+/** Pipeline replies, or the first command error among them: ioredis resolves a pipeline even when commands fail. */
+export function throwFirstError(replies: [Error | null, unknown][] | null): unknown[] {
+  if (!replies) throw new Error('pipeline was discarded');
+  for (const [err] of replies) if (err) throw err;
+  return replies.map(([, value]) => value);
+}
