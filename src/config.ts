@@ -23,6 +23,8 @@ export interface Config {
   database: DatabaseConfig;
   /** Unset: the in-process delivery engine and rate limiter. */
   redisUrl?: string;
+  /** Prefix of every Redis key, so that several deployments can share one Redis. @default 'im:' */
+  redisKeyPrefix: string;
   /** Secret that signs access tokens; generated once under `dataDir` when unset. */
   jwtSecret: string;
   /** @default 'all' */
@@ -51,7 +53,36 @@ export interface Config {
   accessTokenTtlSeconds: number;
   /** @default 604800 */
   refreshTokenTtlSeconds: number;
+  /** How long a routing record outlives its node's last renewal (a dead node's users go offline then). @default 600 */
+  routeTtlSeconds: number;
+  /** How often a push node renews its routing records. @default 60 */
+  routeRenewSeconds: number;
 }
+
+/** Every environment variable {@link loadConfig} reads; deployment files are checked against this list. */
+export const CONFIG_VARIABLES = [
+  'PORT',
+  'HOST',
+  'DATABASE_URL',
+  'REDIS_URL',
+  'REDIS_KEY_PREFIX',
+  'JWT_SECRET',
+  'IM_ROLE',
+  'IM_NODE_ID',
+  'IM_DELIVERY',
+  'LOG_LEVEL',
+  'DATA_DIR',
+  'GRAPHQL_INTROSPECTION',
+  'RATE_LIMIT_MESSAGES_PER_SECOND',
+  'RATE_LIMIT_MESSAGES_BURST',
+  'BODY_LIMIT_BYTES',
+  'QUERY_MAX_DEPTH',
+  'QUERY_MAX_COST',
+  'ACCESS_TOKEN_TTL_SECONDS',
+  'REFRESH_TOKEN_TTL_SECONDS',
+  'ROUTE_TTL_SECONDS',
+  'ROUTE_RENEW_SECONDS',
+] as const;
 
 /** A setting that could not be used; the message names the variable. */
 export class ConfigError extends Error {}
@@ -154,11 +185,19 @@ export function loadConfig(env: Env = process.env): Config {
   const jwtSecret = env.JWT_SECRET || (role === 'all' ? embeddedSecret(dataDir) : '');
   if (!jwtSecret) throw new ConfigError('JWT_SECRET must be set when IM_ROLE is platform or push (every node must share it)');
   if (jwtSecret.length < 16) throw new ConfigError('JWT_SECRET must be at least 16 characters');
+  const redisKeyPrefix = env.REDIS_KEY_PREFIX ?? 'im:';
+  if (!/^[A-Za-z0-9:_.-]{0,64}$/.test(redisKeyPrefix)) throw new ConfigError('REDIS_KEY_PREFIX must be up to 64 letters, digits or : _ . -');
+  const routeTtlSeconds = int(env, 'ROUTE_TTL_SECONDS', 600, 2, 86400);
+  const routeRenewSeconds = int(env, 'ROUTE_RENEW_SECONDS', 60, 1, 86400);
+  if (routeRenewSeconds >= routeTtlSeconds) {
+    throw new ConfigError('ROUTE_RENEW_SECONDS must be shorter than ROUTE_TTL_SECONDS, or live records would expire');
+  }
   return {
     port: int(env, 'PORT', 4000, 0, 65535),
     host: env.HOST || '0.0.0.0',
     database,
     redisUrl: redis,
+    redisKeyPrefix,
     jwtSecret,
     role,
     nodeId: nodeId ?? (redis ? undefined : 'local'),
@@ -173,5 +212,7 @@ export function loadConfig(env: Env = process.env): Config {
     queryMaxCost: int(env, 'QUERY_MAX_COST', 3000, 10, 1000000),
     accessTokenTtlSeconds: int(env, 'ACCESS_TOKEN_TTL_SECONDS', 1800, 10, 86400),
     refreshTokenTtlSeconds: int(env, 'REFRESH_TOKEN_TTL_SECONDS', 7 * 86400, 60, 365 * 86400),
+    routeTtlSeconds,
+    routeRenewSeconds,
   };
 }
