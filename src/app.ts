@@ -5,14 +5,13 @@ import { AuthResolver } from './auth/auth.resolver';
 import { AuthService } from './auth/auth.service';
 import { Tokens } from './auth/tokens';
 import type { Logger } from './common/logger';
-import { MemoryRateLimiter } from './common/rate-limit/rate-limiter.memory';
 import type { RateLimiter } from './common/rate-limit/rate-limiter';
 import type { Config } from './config';
+import { createAdapters } from './adapters';
 import { ContactsResolver } from './contacts/contacts.resolver';
 import { ContactsService } from './contacts/contacts.service';
 import { openDatabase, type Database } from './db/database';
 import type { DeliveryEngine } from './delivery/delivery';
-import { MemoryDeliveryEngine } from './delivery/delivery.memory';
 import { CloseCode, Hub } from './delivery/hub';
 import { Notifier } from './delivery/notifier';
 import { EventsResolver } from './events/events.resolver';
@@ -51,9 +50,9 @@ export interface AppOverrides {
 /** The composition root: builds every service and adapter for this config and starts listening. */
 export async function startApp(config: Config, log: Logger, overrides: AppOverrides = {}): Promise<App> {
   const db = await openDatabase(config.database);
-  const engine = overrides.engine ?? new MemoryDeliveryEngine(undefined, config.nodeId);
-  const limiter =
-    overrides.limiter ?? new MemoryRateLimiter({ ratePerSecond: config.messageRatePerSecond, burst: config.messageRateBurst });
+  const adapters = await createAdapters(config, log);
+  const engine = overrides.engine ?? adapters.engine;
+  const limiter = overrides.limiter ?? adapters.limiter;
   const notifier = new Notifier(engine, log);
 
   const users = new UsersService(db);
@@ -84,7 +83,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
   const http = await createHttpServer({
     schema,
     auth,
-    engine,
+    online: presence.online,
     log,
     limits,
     bodyLimitBytes: config.bodyLimitBytes,
@@ -95,7 +94,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
   const ws =
     config.role === 'platform'
       ? undefined
-      : attachWebSocket({ server: http.server, schema, auth, hub, engine, log, limits, maxPayloadBytes: config.bodyLimitBytes });
+      : attachWebSocket({ server: http.server, schema, auth, hub, online: presence.online, log, limits, maxPayloadBytes: config.bodyLimitBytes });
   if (config.role !== 'platform') await engine.consume(hub.dispatch);
 
   await new Promise<void>((resolve, reject) => {
@@ -116,12 +115,14 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
     close: () =>
       (closing ??= (async () => {
         hub.closeAll(CloseCode.serviceRestart, 'server shutting down');
+        await hub.drain(2000);
         await ws?.close();
         await presence.settle();
         http.server.closeAllConnections();
         await new Promise<void>((resolve) => http.server.close(() => resolve()));
         await http.stop();
         await engine.close();
+        await adapters.close();
         await db.close();
       })()),
   };

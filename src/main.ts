@@ -18,7 +18,10 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel);
   const app = await startApp(config, log);
   log.info(`GraphQL API and playground at ${app.url}/graphql`);
+  let stopping = false;
   const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
     log.info({ signal }, 'shutting down');
     const force = setTimeout(() => process.exit(1), 5000);
     force.unref();
@@ -30,8 +33,10 @@ async function main(): Promise<void> {
       },
     );
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  // `on`, not `once`: a dependency's signal-exit hook re-raises the signal when it sees no other listener
+  // left, which would kill the process before the drain finishes.
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
 }
 
 main().catch((error: unknown) => {

@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
-import type { DeliveryEngine } from '../delivery/delivery';
+/** Which of some users are online; the presence service's lookup. */
+export type OnlineLookup = (userIds: readonly string[]) => Promise<Set<string>>;
 
 /** Per-operation batchers, so that a list of users costs one presence lookup, not one per user. */
 export interface Loaders {
@@ -11,11 +12,11 @@ export interface Loaders {
  * events: each event then batches its own lookups instead of reusing stale answers.
  * @param cache @default true
  */
-export function createLoaders(engine: DeliveryEngine, cache = true): Loaders {
+export function createLoaders(lookup: OnlineLookup, cache = true): Loaders {
   return {
     online: new DataLoader(
       async (ids: readonly string[]) => {
-        const online = await engine.online(ids);
+        const online = await lookup(ids);
         return ids.map((id) => online.has(id));
       },
       { cache },

@@ -45,6 +45,7 @@ export interface HubOptions {
  */
 export class Hub {
   private readonly byUser = new Map<string, Set<LocalConnection>>();
+  private readonly releasing = new Set<Promise<void>>();
   private readonly maxBacklog: number;
   private readonly closeGraceMs: number;
 
@@ -65,6 +66,19 @@ export class Hub {
     return n;
   }
 
+  private async forget(connection: LocalConnection): Promise<void> {
+    for (const stream of connection.streams) stream.end();
+    const set = this.byUser.get(connection.userId);
+    if (!set?.delete(connection)) return;
+    if (set.size === 0) this.byUser.delete(connection.userId);
+    const last = await this.engine.detach({
+      userId: connection.userId,
+      terminal: connection.terminal,
+      connectionId: connection.id,
+    });
+    if (last) this.onPresence(connection.userId, false);
+  }
+
   /** Number of open `events` streams of a user on this node. */
   streamsOf(userId: string): number {
     let n = 0;
@@ -83,18 +97,21 @@ export class Hub {
     return connection;
   }
 
-  /** Forgets a socket that closed. */
-  async release(connection: LocalConnection): Promise<void> {
-    for (const stream of connection.streams) stream.end();
-    const set = this.byUser.get(connection.userId);
-    if (!set?.delete(connection)) return;
-    if (set.size === 0) this.byUser.delete(connection.userId);
-    const last = await this.engine.detach({
-      userId: connection.userId,
-      terminal: connection.terminal,
-      connectionId: connection.id,
-    });
-    if (last) this.onPresence(connection.userId, false);
+  /** Forgets a socket that closed (its routing record, and presence if it was the user's last). */
+  release(connection: LocalConnection): Promise<void> {
+    const releasing: Promise<void> = this.forget(connection).finally(() => this.releasing.delete(releasing));
+    this.releasing.add(releasing);
+    return releasing;
+  }
+
+  /**
+   * Waits until every socket has closed and been released, or `timeoutMs` has passed: shutdown must not
+   * close the engine under a release that still has to remove its record and announce presence.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.byUser.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await Promise.all([...this.releasing]);
   }
 
   /** A new `events` subscription on a connection. */

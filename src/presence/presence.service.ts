@@ -25,12 +25,25 @@ export class PresenceService {
   async fill(users: User[]): Promise<void> {
     const pending = users.filter((u) => u.online === undefined);
     if (pending.length === 0) return;
-    const online = await this.engine.online(pending.map((u) => u.id));
+    const online = await this.online(pending.map((u) => u.id));
     for (const user of pending) user.online = online.has(user.id);
   }
 
   /** Announcements under way, so that shutdown can wait for them before closing the database. */
   private readonly inFlight = new Set<Promise<void>>();
+
+  /**
+   * Which of `userIds` are online. While the routing records cannot be read (Redis away) everyone reads as
+   * offline: presence is a hint, and a send or a query must not fail over it.
+   */
+  readonly online = async (userIds: readonly string[]): Promise<Set<string>> => {
+    try {
+      return await this.engine.online(userIds);
+    } catch (err) {
+      this.log.warn({ err }, 'presence unavailable; reporting users offline');
+      return new Set();
+    }
+  };
 
   /** The hub's presence listener: tells the user's friends. */
   readonly changed = (userId: string, online: boolean): void => {

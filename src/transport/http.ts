@@ -5,11 +5,10 @@ import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server
 import type { GraphQLSchema } from 'graphql';
 import type { AuthService } from '../auth/auth.service';
 import type { RequestContext } from '../auth/context';
-import { createLoaders } from '../auth/loaders';
+import { createLoaders, type OnlineLookup } from '../auth/loaders';
 import { bearer } from '../auth/tokens';
 import { formatError } from '../common/errors';
 import type { Logger } from '../common/logger';
-import type { DeliveryEngine } from '../delivery/delivery';
 import { costError, depthRule, type OperationLimits } from './limits';
 import { createPlaygroundHandler } from './playground';
 
@@ -17,7 +16,8 @@ import { createPlaygroundHandler } from './playground';
 export interface HttpOptions {
   schema: GraphQLSchema;
   auth: AuthService;
-  engine: DeliveryEngine;
+  /** Presence lookups for `User.online`. */
+  online: OnlineLookup;
   log: Logger;
   limits: OperationLimits;
   /** Largest request body accepted. */
@@ -74,7 +74,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
  * only), the playground for browsers, and `/healthz` and `/readyz` for orchestrators.
  */
 export async function createHttpServer(options: HttpOptions): Promise<HttpServer> {
-  const { schema, auth, engine, log, limits } = options;
+  const { schema, auth, log, limits } = options;
   const costPlugin: ApolloServerPlugin<RequestContext> = {
     async requestDidStart() {
       return {
@@ -146,7 +146,7 @@ export async function createHttpServer(options: HttpOptions): Promise<HttpServer
         viewer: await auth.authenticate(bearer(req.headers.authorization)),
         requestId,
         log: requestLog,
-        loaders: createLoaders(engine),
+        loaders: createLoaders(options.online),
       }),
     });
     for (const [key, value] of result.headers) res.setHeader(key, value);

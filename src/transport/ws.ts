@@ -5,11 +5,10 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { AuthService } from '../auth/auth.service';
 import type { RequestContext, Viewer } from '../auth/context';
-import { createLoaders } from '../auth/loaders';
+import { createLoaders, type OnlineLookup } from '../auth/loaders';
 import { bearer } from '../auth/tokens';
 import { formatError } from '../common/errors';
 import type { Logger } from '../common/logger';
-import type { DeliveryEngine } from '../delivery/delivery';
 import type { Hub, LocalConnection } from '../delivery/hub';
 import { costError, depthRule, type OperationLimits } from './limits';
 
@@ -19,7 +18,8 @@ export interface WsOptions {
   schema: GraphQLSchema;
   auth: AuthService;
   hub: Hub;
-  engine: DeliveryEngine;
+  /** Presence lookups for `User.online`. */
+  online: OnlineLookup;
   log: Logger;
   limits: OperationLimits;
   /** Largest frame accepted. */
@@ -48,7 +48,7 @@ function authorizationParam(params: Record<string, unknown> | undefined): unknow
  * connection_init (a bad or missing token closes with 4403), then join this node's hub.
  */
 export function attachWebSocket(options: WsOptions): { close(): Promise<void> } {
-  const { schema, auth, hub, engine, log, limits } = options;
+  const { schema, auth, hub, log, limits } = options;
   const wss = new WebSocketServer({ server: options.server, path: options.path ?? '/graphql', maxPayload: options.maxPayloadBytes });
   const states = new WeakMap<WebSocket, SocketState>();
   const rules = [...specifiedRules, depthRule(limits)];
@@ -89,7 +89,7 @@ export function attachWebSocket(options: WsOptions): { close(): Promise<void> } 
           viewer: state?.viewer,
           requestId,
           log: log.child({ requestId }),
-          loaders: createLoaders(engine, false),
+          loaders: createLoaders(options.online, false),
           connection: state?.connection,
           openEvents: state ? () => hub.subscribe(state.connection) : undefined,
         };

@@ -1,6 +1,15 @@
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import type { TestServer } from './server';
+/**
+ * Where a test talks to: an in-process server (whose hub can be asked when a stream is open) or a node
+ * running in its own process.
+ */
+export interface Endpoint {
+  url: string;
+  wsUrl: string;
+  app?: { hub: { streamsOf(userId: string): number } };
+}
+type TestServer = Endpoint;
 
 /** A GraphQL response as the client sees it, with the HTTP status. */
 export interface GqlResponse<T = any> {
@@ -111,7 +120,10 @@ export interface EventRecorder {
 export async function subscribe(server: TestServer, who: TestUser | string | undefined): Promise<EventRecorder> {
   const token = typeof who === 'string' ? who : who?.token;
   const userId = typeof who === 'object' ? who.id : undefined;
-  const before = userId ? server.app.hub.streamsOf(userId) : 0;
+  const hub = server.app?.hub;
+  const before = userId && hub ? hub.streamsOf(userId) : 0;
+  let acknowledged!: () => void;
+  const connected = new Promise<void>((resolve) => (acknowledged = resolve));
   const events: any[] = [];
   const waiters: Array<{ predicate: (e: any) => boolean; resolve: (e: any) => void }> = [];
   let onClosed!: (code: number) => void;
@@ -124,7 +136,7 @@ export async function subscribe(server: TestServer, who: TestUser | string | und
     lazy: false,
     // Refused connections are what some tests want; their `closed` promise reports them.
     onNonLazyError: () => undefined,
-    on: { closed: (event) => onClosed((event as { code: number }).code) },
+    on: { closed: (event) => onClosed((event as { code: number }).code), connected: () => acknowledged() },
   });
   client.subscribe(
     { query: EVENTS_QUERY },
@@ -144,11 +156,16 @@ export async function subscribe(server: TestServer, who: TestUser | string | und
       complete: () => undefined,
     },
   );
-  if (userId) {
+  if (userId && !hub) {
+    // A node in another process: once connection_init is acknowledged the subscribe message is next on the
+    // same socket; a short pause lets the node register the stream.
+    await Promise.race([connected, closed]);
+    await new Promise((r) => setTimeout(r, 150));
+  } else if (userId && hub) {
     let isClosed = false;
     void closed.then(() => (isClosed = true));
     const deadline = Date.now() + 5000;
-    while (server.app.hub.streamsOf(userId) <= before && !isClosed) {
+    while (hub.streamsOf(userId) <= before && !isClosed) {
       if (Date.now() > deadline) throw new Error('the events subscription did not open within 5 s');
       await new Promise((r) => setTimeout(r, 5));
     }

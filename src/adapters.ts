@@ -1,0 +1,73 @@
+import { Redis } from 'ioredis';
+import { RedisPubSub } from 'graphql-redis-subscriptions';
+import type { Logger } from './common/logger';
+import type { RateLimiter } from './common/rate-limit/rate-limiter';
+import { MemoryRateLimiter } from './common/rate-limit/rate-limiter.memory';
+import { RedisRateLimiter } from './common/rate-limit/rate-limiter.redis';
+import type { Config } from './config';
+import type { DeliveryEngine } from './delivery/delivery';
+import { MemoryDeliveryEngine } from './delivery/delivery.memory';
+import { PubSubDeliveryEngine } from './delivery/delivery.pubsub';
+import { RedisDeliveryEngine } from './delivery/delivery.redis';
+
+/** The adapters this process runs on, picked once from the configuration. */
+export interface Adapters {
+  engine: DeliveryEngine;
+  limiter: RateLimiter;
+  /** Closes the engine, then the connections the adapters opened. */
+  close(): Promise<void>;
+}
+
+/**
+ * A Redis connection that fails commands at once while Redis is away instead of queueing them: a mutation
+ * must not hang on delivery (it is already stored), and readiness must see the fault.
+ */
+async function connect(url: string, name: string, log: Logger): Promise<Redis> {
+  const redis = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectionName: name });
+  let reported = false;
+  redis.on('error', (err: Error) => {
+    if (!reported) log.warn({ err, connection: name }, 'redis connection error; reconnecting');
+    reported = true;
+  });
+  redis.on('ready', () => {
+    if (reported) log.info({ connection: name }, 'redis connection back');
+    reported = false;
+  });
+  await redis.connect();
+  return redis;
+}
+
+/**
+ * Without REDIS_URL: the in-process engine and limiter (the embedded default). With it: the Redis engine of
+ * the configured mode and the Redis limiter, so that limits and routes hold across every node.
+ */
+export async function createAdapters(config: Config, log: Logger): Promise<Adapters> {
+  const limits = { ratePerSecond: config.messageRatePerSecond, burst: config.messageRateBurst };
+  if (!config.redisUrl) {
+    const engine = new MemoryDeliveryEngine(undefined, config.nodeId);
+    return { engine, limiter: new MemoryRateLimiter(limits), close: () => engine.close() };
+  }
+  const url = config.redisUrl;
+  const redis = await connect(url, 'im-commands', log);
+  const keyPrefix = config.redisKeyPrefix;
+  const nodeId = config.nodeId ?? (await RedisDeliveryEngine.allocateNodeId(redis, keyPrefix));
+  const routes = { redis, nodeId, keyPrefix, routeTtlSeconds: config.routeTtlSeconds, renewEverySeconds: config.routeRenewSeconds, log };
+  const opened: Redis[] = [redis];
+  let engine: DeliveryEngine;
+  if (config.deliveryMode === 'pubsub') {
+    // One RedisPubSub per process, on connections of its own (a subscriber connection can do nothing else).
+    const [publisher, subscriber] = await Promise.all([connect(url, 'im-publisher', log), connect(url, 'im-subscriber', log)]);
+    engine = new PubSubDeliveryEngine({ ...routes, pubsub: new RedisPubSub({ publisher, subscriber }) });
+  } else {
+    const blocking = await connect(url, 'im-queue', log);
+    engine = new RedisDeliveryEngine({ ...routes, blocking, queueTtlSeconds: config.routeTtlSeconds });
+  }
+  return {
+    engine,
+    limiter: new RedisRateLimiter(redis, limits, `${keyPrefix}rl`),
+    async close() {
+      await engine.close();
+      await Promise.all(opened.map((r) => r.quit().catch(() => r.disconnect())));
+    },
+  };
+}

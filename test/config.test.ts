@@ -1,0 +1,54 @@
+import { ConfigError, loadConfig } from '../src/config';
+
+const base = { DATA_DIR: '/tmp/im-config-test', JWT_SECRET: 'a-secret-that-is-long-enough' };
+const refusal = (env: Record<string, string>): string => {
+  try {
+    loadConfig({ ...base, ...env });
+  } catch (error) {
+    if (error instanceof ConfigError) return error.message;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('configuration', () => {
+  it('should default to one process on SQLite with the in-process engine', () => {
+    const config = loadConfig(base);
+    expect(config).toMatchObject({ port: 4000, role: 'all', deliveryMode: 'queue', nodeId: 'local', redisUrl: undefined, redisKeyPrefix: 'im:' });
+    expect(config.database.dialect).toBe('sqlite');
+  });
+
+  it('should refuse platform and push roles without REDIS_URL, saying why', () => {
+    expect(refusal({ IM_ROLE: 'platform' })).toMatch(/IM_ROLE=platform needs REDIS_URL/);
+    expect(refusal({ IM_ROLE: 'push' })).toMatch(/IM_ROLE=push needs REDIS_URL/);
+  });
+
+  it('should leave the node id to Redis allocation in a cluster unless IM_NODE_ID is set', () => {
+    expect(loadConfig({ ...base, REDIS_URL: 'redis://127.0.0.1:6379/5', IM_ROLE: 'push' }).nodeId).toBeUndefined();
+    expect(loadConfig({ ...base, REDIS_URL: 'redis://127.0.0.1:6379/5', IM_NODE_ID: '101' }).nodeId).toBe('101');
+  });
+
+  it('should name the variable of every bad value', () => {
+    expect(refusal({ PORT: 'eighty' })).toMatch(/^PORT /);
+    expect(refusal({ IM_ROLE: 'worker' })).toMatch(/^IM_ROLE /);
+    expect(refusal({ IM_DELIVERY: 'kafka' })).toMatch(/^IM_DELIVERY /);
+    expect(refusal({ DATABASE_URL: 'postgres://x/y' })).toMatch(/^DATABASE_URL/);
+    expect(refusal({ DATABASE_URL: 'mysql://root@host:3306' })).toMatch(/^DATABASE_URL/);
+    expect(refusal({ REDIS_URL: 'http://x' })).toMatch(/^REDIS_URL/);
+    expect(refusal({ JWT_SECRET: 'short' })).toMatch(/^JWT_SECRET/);
+    expect(refusal({ GRAPHQL_INTROSPECTION: 'maybe' })).toMatch(/^GRAPHQL_INTROSPECTION/);
+    expect(refusal({ ROUTE_TTL_SECONDS: '10', ROUTE_RENEW_SECONDS: '10' })).toMatch(/^ROUTE_RENEW_SECONDS/);
+    expect(refusal({ IM_NODE_ID: 'bad id' })).toMatch(/^IM_NODE_ID/);
+  });
+
+  it('should parse a MySQL URL into its parts', () => {
+    expect(loadConfig({ ...base, DATABASE_URL: 'mysql://im:p%40ss@db:3307/chat' }).database).toEqual({
+      dialect: 'mysql',
+      host: 'db',
+      port: 3307,
+      user: 'im',
+      password: 'p@ss',
+      database: 'chat',
+    });
+  });
+});
