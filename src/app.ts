@@ -18,6 +18,7 @@ import { EventsResolver } from './events/events.resolver';
 import { FriendsResolver } from './friends/friends.resolver';
 import { FriendsService } from './friends/friends.service';
 import { GroupsResolver } from './groups/groups.resolver';
+import { GroupsService } from './groups/groups.service';
 import { MessagesResolver } from './messages/messages.resolver';
 import { MessagesService } from './messages/messages.service';
 import { MessageStore } from './messages/messages.store';
@@ -59,11 +60,12 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
   const tokens = new Tokens(config.jwtSecret, config.accessTokenTtlSeconds);
   const auth = new AuthService(db, tokens, users, notifier, config.refreshTokenTtlSeconds);
   const friends = new FriendsService(db, users, notifier);
-  const applications = new ApplicationsService(db, users, friends, notifier);
-  const store = new MessageStore(db);
-  const contacts = new ContactsService(db, users, store, notifier);
   const presence = new PresenceService(engine, friends, users, notifier, log);
-  const messages = new MessagesService(db, store, contacts, users, presence, notifier, limiter, log);
+  const groups = new GroupsService(db, users, friends, presence, notifier);
+  const applications = new ApplicationsService(db, users, friends, groups, notifier);
+  const store = new MessageStore(db);
+  const contacts = new ContactsService(db, users, store, groups, notifier);
+  const messages = new MessagesService(db, store, contacts, groups, users, presence, notifier, limiter, log);
   const hub = new Hub(engine, presence.changed, log);
 
   const instances = new Map<unknown, unknown>([
@@ -73,7 +75,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
     [ApplicationsResolver, new ApplicationsResolver(applications)],
     [ContactsResolver, new ContactsResolver(contacts)],
     [MessagesResolver, new MessagesResolver(messages)],
-    [GroupsResolver, new GroupsResolver()],
+    [GroupsResolver, new GroupsResolver(groups)],
     [UploadsResolver, new UploadsResolver()],
     [EventsResolver, new EventsResolver()],
   ]);

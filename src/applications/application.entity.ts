@@ -4,8 +4,8 @@ import { UserEntity } from '../users/user.entity';
 
 /**
  * A request to become friends (FRIEND) or to join a group (GROUP). While PENDING, `pendingKey` holds
- * "<type>:<applicant>:<target>" under a unique index, so two pending duplicates cannot both be stored,
- * however close together they arrive; answering clears it.
+ * "F:<applicant>:<user>" or "G:<applicant>:<group>" under a unique index, so two pending duplicates cannot
+ * both be stored, however close together they arrive; answering clears it.
  */
 @Entity({ tableName: 'applications' })
 @Index({ properties: ['targetUser', 'status'] })
@@ -42,3 +42,9 @@ export class ApplicationEntity {
   @Property({ type: epochMs() })
   updatedAt!: number;
 }
+
+/** The pending key of a friend application from `applicant` to `target`. */
+export const friendPendingKey = (applicant: string, target: string): string => `F:${applicant}:${target}`;
+
+/** The pending key of an application by `applicant` to join `groupId`. */
+export const groupPendingKey = (applicant: string, groupId: string): string => `G:${applicant}:${groupId}`;

@@ -25,6 +25,15 @@ export class ApplicationsResolver {
     return this.service.sendFriendApplication(requireViewer(ctx), userId, message);
   }
 
+  @Mutation(() => Application, { description: "A GROUP application that the group's owner and admins see as INCOMING." })
+  applyToJoinGroup(
+    @Ctx() ctx: RequestContext,
+    @Arg('groupId', () => ID) groupId: string,
+    @Arg('message', () => String, { nullable: true }) message?: string | null,
+  ): Promise<Application> {
+    return this.service.sendGroupApplication(requireViewer(ctx), groupId, message);
+  }
+
   @Mutation(() => Application, {
     description: "Only the target (FRIEND) or the group's owner and admins (GROUP) may answer; anyone else gets FORBIDDEN or NOT_FOUND.",
   })

@@ -36,3 +36,8 @@ export function id(field: string, value: string): string {
   if (!/^[1-9][0-9]{0,18}$/.test(value)) throw badInput(field, 'is not a valid id');
   return value;
 }
+
+/** A list of ids (each valid, naming `field` otherwise), without repeats. */
+export function idList(field: string, values: readonly string[]): string[] {
+  return [...new Set(values.map((value) => id(field, value)))];
+}

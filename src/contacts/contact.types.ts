@@ -30,6 +30,9 @@ export class Contact {
   @Field(() => Int, { description: 'Messages from others with seq > readSeq that are not recalled.' })
   unreadCount!: number;
 
+  @Field(() => Boolean, { description: 'Whether an unread message (as counted by unreadCount) mentions the viewer.' })
+  mentioned!: boolean;
+
   @Field(() => Int, { description: 'Highest seq that the other side has read (PRIVATE only; 0 for groups).' })
   peerReadSeq!: number;
 

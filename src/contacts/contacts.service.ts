@@ -4,6 +4,7 @@ import { ConversationType } from '../common/enums';
 import { id as idArg } from '../common/validate';
 import type { Viewer } from '../auth/context';
 import type { Notifier } from '../delivery/notifier';
+import type { GroupsService } from '../groups/groups.service';
 import type { MessageStore } from '../messages/messages.store';
 import { toMessages } from '../messages/message.views';
 import type { UsersService } from '../users/users.service';
@@ -29,6 +30,12 @@ export interface Membership {
   createdAt: number;
   updatedAt: number;
 }
+
+/**
+ * A contact `c` whose user has read message `m`: someone other than the sender, read up to its seq or beyond, and
+ * the message was within what they may see (members who joined later never count).
+ */
+const READ_IT = 'c.user_id <> m.sender_id and c.read_seq >= m.seq and c.visible_from_seq < m.seq';
 
 /** The newest seq a member may see. */
 export const visibleLastSeq = (m: Membership): number => (m.visibleTo === null ? m.lastSeq : Math.min(m.lastSeq, m.visibleTo));
@@ -65,6 +72,7 @@ export class ContactsService {
     private readonly db: Database,
     private readonly users: UsersService,
     private readonly messages: MessageStore,
+    private readonly groups: GroupsService,
     private readonly notifier: Notifier,
   ) {}
 
@@ -95,9 +103,12 @@ export class ContactsService {
     return rows.map((r: { user_id: string | number }) => String(r.user_id));
   }
 
-  /** The viewer's conversation list: pinned first, then by last activity, newest first. */
+  /**
+   * The viewer's conversation list: pinned first, then by last activity, newest first. A hidden contact shows
+   * again once there is a message it may see beyond `hiddenSeq`; a group left for good never has one.
+   */
   async list(viewer: Viewer): Promise<Contact[]> {
-    const visible = (await this.memberships(viewer.userId)).filter((m) => m.hiddenSeq === null || m.lastSeq > m.hiddenSeq);
+    const visible = (await this.memberships(viewer.userId)).filter((m) => m.hiddenSeq === null || visibleLastSeq(m) > m.hiddenSeq);
     return this.toContacts(viewer.userId, visible);
   }
 
@@ -107,7 +118,11 @@ export class ContactsService {
     return contact!;
   }
 
-  /** Moves readSeq forward to `seq` (the newest when null); never backwards. Tells the peer and the viewer's other terminals. */
+  /**
+   * Moves readSeq forward to `seq` (the newest when null); never backwards. Tells the viewer's other terminals and,
+   * in a private conversation, the peer; a group hears nothing (senders ask for read counts instead), since a
+   * receipt to every member for every read would multiply traffic by the group's size.
+   */
   async markRead(viewer: Viewer, conversationId: string, seq: number | null | undefined): Promise<Contact> {
     const membership = await this.requireMembership(viewer, conversationId);
     const last = visibleLastSeq(membership);
@@ -145,10 +160,33 @@ export class ContactsService {
     return this.get(viewer, membership.conversationId);
   }
 
-  /** Builds contact rows with three statements in all: unread counts, last messages, and their users. */
+  /** How many others have read each message (see {@link READ_IT}), in the order of `messageIds`; one statement. */
+  async readCounts(messageIds: readonly string[]): Promise<number[]> {
+    const rows = await this.readers()
+      .whereIn('m.id', [...new Set(messageIds)])
+      .groupBy('m.id')
+      .select('m.id')
+      .count({ n: '*' });
+    const counts = new Map(rows.map((r: Record<string, unknown>) => [String(r.id), Number(r.n)]));
+    return messageIds.map((id) => counts.get(id) ?? 0);
+  }
+
+  /** Ids of the users who have read a message (see {@link READ_IT}). */
+  async readerIds(messageId: string): Promise<string[]> {
+    const rows = await this.readers().where('m.id', messageId).select('c.user_id').orderBy('c.user_id');
+    return rows.map((r: { user_id: string | number }) => String(r.user_id));
+  }
+
+  /** Messages joined to the contacts of the users who have read them. */
+  private readers() {
+    return this.db.knex('messages as m').join('contacts as c', (on) => on.on('c.conversation_id', '=', 'm.conversation_id').andOn(this.db.knex.raw(READ_IT)));
+  }
+
+  /** Builds contact rows with four statements in all: unread counts, last messages, their users, and groups. */
   private async toContacts(userId: string, memberships: Membership[]): Promise<Contact[]> {
     if (memberships.length === 0) return [];
     const unread = await this.unreadCounts(userId, memberships.map((m) => m.conversationId));
+    const groups = await this.groups.views(memberships.flatMap((m) => (m.groupId ? [m.groupId] : [])));
     const lastPoints = memberships.filter((m) => visibleLastSeq(m) > m.visibleFrom).map((m) => ({ conversationId: m.conversationId, seq: visibleLastSeq(m) }));
     const types = new Map(memberships.map((m) => [m.conversationId, m.type]));
     const lastMessages = await toMessages(await this.messages.at(lastPoints), (id) => types.get(id)!, this.users);
@@ -161,11 +199,12 @@ export class ContactsService {
         conversationId: m.conversationId,
         type: m.type,
         peer: m.peer ? (peers.get(m.peer) ?? null) : null,
-        group: null,
+        group: m.groupId ? (groups.get(m.groupId) ?? null) : null,
         lastMessage: byConversation.get(m.conversationId) ?? null,
         lastSeq: visibleLastSeq(m),
         readSeq: m.readSeq,
-        unreadCount: unread.get(m.conversationId) ?? 0,
+        unreadCount: unread.get(m.conversationId)?.count ?? 0,
+        mentioned: unread.get(m.conversationId)?.mentioned ?? false,
         peerReadSeq: m.type === ConversationType.PRIVATE ? m.peerReadSeq : 0,
         pinned: m.pinned,
         muted: m.muted,
@@ -173,8 +212,12 @@ export class ContactsService {
       }));
   }
 
-  /** Messages from others above readSeq, within what the user may see, not recalled: one grouped count. */
-  private async unreadCounts(userId: string, conversationIds: string[]): Promise<Map<string, number>> {
+  /**
+   * Messages from others above readSeq, within what the user may see, not recalled, and whether any of them
+   * mentions the user: one grouped count. Mentions are stored as ",id,id," so a LIKE finds an id in a row that
+   * this count reads anyway, with no per-message lookup.
+   */
+  private async unreadCounts(userId: string, conversationIds: string[]): Promise<Map<string, { count: number; mentioned: boolean }>> {
     const rows = await this.db
       .knex('contacts as c')
       .join('messages as m', 'm.conversation_id', 'c.conversation_id')
@@ -185,7 +228,8 @@ export class ContactsService {
       .andWhere('m.status', 'SENT')
       .groupBy('m.conversation_id')
       .select('m.conversation_id')
+      .select(this.db.knex.raw('sum(case when m.mentions like ? then 1 else 0 end) as mentions', [`%,${userId},%`]))
       .count({ n: '*' });
-    return new Map(rows.map((r: Record<string, unknown>) => [String(r.conversation_id), Number(r.n)]));
+    return new Map(rows.map((r: Record<string, unknown>) => [String(r.conversation_id), { count: Number(r.n), mentioned: Number(r.mentions) > 0 }]));
   }
 }

@@ -2,6 +2,7 @@ import { ApplicationEntity } from '../applications/application.entity';
 import { SessionEntity } from '../auth/session.entity';
 import { ContactEntity } from '../contacts/contact.entity';
 import { FriendshipEntity } from '../friends/friendship.entity';
+import { GroupEntity, GroupMemberEntity } from '../groups/group.entity';
 import { ConversationEntity } from '../messages/conversation.entity';
 import { MessageEntity } from '../messages/message.entity';
 import { UserEntity } from '../users/user.entity';
@@ -15,4 +16,6 @@ export const entities = [
   ConversationEntity,
   ContactEntity,
   MessageEntity,
+  GroupEntity,
+  GroupMemberEntity,
 ];

@@ -61,6 +61,14 @@ export class FriendsService {
     return !!(await this.db.knex('friendships').first('id').where({ user_id: userId, friend_id: otherId }));
   }
 
+  /** Those of `ids` who are not friends of `userId`, in one query (on `knex`, a caller's transaction if given). */
+  async strangers(userId: string, ids: readonly string[], knex: Knex = this.db.knex): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const rows = await knex('friendships').select('friend_id').where({ user_id: userId }).whereIn('friend_id', ids);
+    const friends = new Set(rows.map((r: { friend_id: string | number }) => String(r.friend_id)));
+    return ids.filter((id) => !friends.has(id));
+  }
+
   /** Ids of a user's friends. */
   async friendIds(userId: string): Promise<string[]> {
     const rows = await this.db.knex('friendships').select('friend_id').where({ user_id: userId });

@@ -1,4 +1,4 @@
-import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
 import { User } from '../users/user.types';
 
 export enum GroupRole {
@@ -7,6 +7,9 @@ export enum GroupRole {
   MEMBER = 'MEMBER',
 }
 registerEnumType(GroupRole, { name: 'GroupRole' });
+
+/** The most members a group may have, its owner included. */
+export const MAX_GROUP_MEMBERS = 3000;
 
 @ObjectType('GroupMember')
 export class GroupMember {
@@ -40,33 +43,36 @@ export class Group {
   @Field(() => User)
   owner!: User;
 
-  @Field(() => Int)
-  memberCount!: number;
+  /** Filled by producers that loaded the members anyway (events); otherwise resolved in batches. */
+  memberCount?: number;
 
-  @Field(() => [GroupMember])
-  members!: GroupMember[];
+  /** Filled by producers that loaded the members anyway (events); otherwise resolved in batches. */
+  members?: GroupMember[];
 
   @Field(() => Date)
   createdAt!: Date | string;
+
+  @Field(() => Date, { nullable: true, description: 'When the owner dissolved the group; its history stays readable, nothing can be sent.' })
+  dissolvedAt?: Date | string | null;
 }
 
 @InputType('CreateGroupInput')
 export class CreateGroupInput {
-  @Field(() => String)
+  @Field(() => String, { description: '1-32 characters.' })
   name!: string;
 
   @Field(() => [ID], { nullable: true, description: 'Friends of the creator to add at once.' })
   memberIds?: string[] | null;
 }
 
-@InputType('UpdateGroupInput')
+@InputType('UpdateGroupInput', { description: 'Absent fields stay as they are; an empty avatarUrl or notice clears it.' })
 export class UpdateGroupInput {
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: '1-32 characters.' })
   name?: string | null;
 
   @Field(() => String, { nullable: true })
   avatarUrl?: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'Up to 1000 characters.' })
   notice?: string | null;
 }

@@ -1,72 +1,86 @@
-import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import DataLoader from 'dataloader';
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { requireViewer, type RequestContext } from '../auth/context';
-import { AppError } from '../common/errors';
-import { Application } from '../applications/application.types';
-import { CreateGroupInput, Group, UpdateGroupInput } from './group.types';
+import { CreateGroupInput, Group, GroupMember, GroupRole, UpdateGroupInput } from './group.types';
+import type { GroupsService } from './groups.service';
 
-const unavailable = (field: string) => new AppError('FORBIDDEN', `${field}: groups are not yet available on this server`);
-
-/**
- * The contract's group operations. Groups are not built yet: reads answer that the viewer has none, and
- * changes are refused with a clear error rather than pretending to work.
- */
-@Resolver()
+/** The group operations; `members` and `memberCount` of a list of groups cost one query each, not one per group. */
+@Resolver(() => Group)
 export class GroupsResolver {
-  @Query(() => [Group])
-  groups(@Ctx() ctx: RequestContext): Group[] {
-    requireViewer(ctx);
-    return [];
+  /**
+   * Shared by all requests and never caching: a group reaches a field resolver only through an operation that
+   * already authorized the viewer, and members are no secret among them, so batching across requests is safe.
+   */
+  private readonly memberLists: DataLoader<string, GroupMember[]>;
+  private readonly counts: DataLoader<string, number>;
+
+  constructor(private readonly service: GroupsService) {
+    this.memberLists = new DataLoader((ids) => service.membersOf(ids), { cache: false });
+    this.counts = new DataLoader((ids) => service.memberCounts(ids), { cache: false });
   }
 
-  @Query(() => Group, { nullable: true })
-  group(@Ctx() ctx: RequestContext, @Arg('id', () => ID) _id: string): Group | null {
-    requireViewer(ctx);
-    return null;
+  @Query(() => [Group], { description: "The viewer's groups, dissolved ones left out, oldest first." })
+  groups(@Ctx() ctx: RequestContext): Promise<Group[]> {
+    return this.service.list(requireViewer(ctx));
   }
 
-  @Mutation(() => Group)
-  createGroup(@Ctx() ctx: RequestContext, @Arg('input', () => CreateGroupInput) _input: CreateGroupInput): Group {
-    requireViewer(ctx);
-    throw unavailable('createGroup');
+  @Query(() => Group, { nullable: true, description: 'A group the viewer is a member of (dissolved ones included); null otherwise.' })
+  group(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string): Promise<Group | null> {
+    return this.service.find(requireViewer(ctx), id);
   }
 
-  @Mutation(() => Group)
-  updateGroup(@Ctx() ctx: RequestContext, @Arg('id', () => ID) _id: string, @Arg('input', () => UpdateGroupInput) _input: UpdateGroupInput): Group {
-    requireViewer(ctx);
-    throw unavailable('updateGroup');
+  @Mutation(() => Group, { description: 'The viewer becomes the OWNER; memberIds must be friends of the viewer (at most 3000 members in all).' })
+  createGroup(@Ctx() ctx: RequestContext, @Arg('input', () => CreateGroupInput) input: CreateGroupInput): Promise<Group> {
+    return this.service.create(requireViewer(ctx), input);
   }
 
-  @Mutation(() => Group)
-  inviteToGroup(@Ctx() ctx: RequestContext, @Arg('groupId', () => ID) _groupId: string, @Arg('userIds', () => [ID]) _userIds: string[]): Group {
-    requireViewer(ctx);
-    throw unavailable('inviteToGroup');
+  @Mutation(() => Group, { description: 'Owner or admins only.' })
+  updateGroup(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string, @Arg('input', () => UpdateGroupInput) input: UpdateGroupInput): Promise<Group> {
+    return this.service.update(requireViewer(ctx), id, input);
   }
 
-  @Mutation(() => Application)
-  applyToJoinGroup(
-    @Ctx() ctx: RequestContext,
-    @Arg('groupId', () => ID) _groupId: string,
-    @Arg('message', () => String, { nullable: true }) _message?: string,
-  ): Application {
-    requireViewer(ctx);
-    throw unavailable('applyToJoinGroup');
+  @Mutation(() => Group, { description: 'Any member adds friends of theirs; users already in the group are ignored.' })
+  inviteToGroup(@Ctx() ctx: RequestContext, @Arg('groupId', () => ID) groupId: string, @Arg('userIds', () => [ID]) userIds: string[]): Promise<Group> {
+    return this.service.invite(requireViewer(ctx), groupId, userIds);
   }
 
-  @Mutation(() => Group)
-  removeGroupMember(@Ctx() ctx: RequestContext, @Arg('groupId', () => ID) _groupId: string, @Arg('userId', () => ID) _userId: string): Group {
-    requireViewer(ctx);
-    throw unavailable('removeGroupMember');
+  @Mutation(() => Group, { description: 'The owner removes anyone but themself; admins remove plain members.' })
+  removeGroupMember(@Ctx() ctx: RequestContext, @Arg('groupId', () => ID) groupId: string, @Arg('userId', () => ID) userId: string): Promise<Group> {
+    return this.service.removeMember(requireViewer(ctx), groupId, userId);
   }
 
-  @Mutation(() => Boolean)
-  leaveGroup(@Ctx() ctx: RequestContext, @Arg('groupId', () => ID) _groupId: string): boolean {
-    requireViewer(ctx);
-    throw unavailable('leaveGroup');
+  @Mutation(() => Boolean, { description: 'Admins and members; the owner gets FORBIDDEN and must dissolve the group or transfer ownership first.' })
+  leaveGroup(@Ctx() ctx: RequestContext, @Arg('groupId', () => ID) groupId: string): Promise<boolean> {
+    return this.service.leave(requireViewer(ctx), groupId);
   }
 
   @Mutation(() => Boolean, { description: "Owner only. The group's conversation stays readable; sending to it is FORBIDDEN." })
-  dissolveGroup(@Ctx() ctx: RequestContext, @Arg('groupId', () => ID) _groupId: string): boolean {
-    requireViewer(ctx);
-    throw unavailable('dissolveGroup');
+  dissolveGroup(@Ctx() ctx: RequestContext, @Arg('groupId', () => ID) groupId: string): Promise<boolean> {
+    return this.service.dissolve(requireViewer(ctx), groupId);
+  }
+
+  @Mutation(() => Group, { description: 'Owner only: makes a member an ADMIN or an admin a plain MEMBER.' })
+  setGroupMemberRole(
+    @Ctx() ctx: RequestContext,
+    @Arg('groupId', () => ID) groupId: string,
+    @Arg('userId', () => ID) userId: string,
+    @Arg('role', () => GroupRole) role: GroupRole,
+  ): Promise<Group> {
+    return this.service.setRole(requireViewer(ctx), groupId, userId, role);
+  }
+
+  @Mutation(() => Group, { description: 'Owner only: the member becomes the OWNER and the former owner an ADMIN.' })
+  transferGroupOwnership(@Ctx() ctx: RequestContext, @Arg('groupId', () => ID) groupId: string, @Arg('userId', () => ID) userId: string): Promise<Group> {
+    return this.service.transferOwnership(requireViewer(ctx), groupId, userId);
+  }
+
+  @FieldResolver(() => Int)
+  memberCount(@Root() group: Group): number | Promise<number> {
+    return group.memberCount ?? this.counts.load(group.id);
+  }
+
+  @FieldResolver(() => [GroupMember], { description: 'Owner first, then admins, then members by joining time.' })
+  members(@Root() group: Group): GroupMember[] | Promise<GroupMember[]> {
+    return group.members ?? this.memberLists.load(group.id);
   }
 }

@@ -32,7 +32,10 @@ export class MessageEntity {
   @Property({ length: 64 })
   clientMessageId!: string;
 
-  /** Mentioned user ids, comma-separated (groups only; at most 20). */
+  /**
+   * Mentioned user ids (groups only; at most 20) as ",1,2,": wrapped in commas so that `like '%,<id>,%'` finds
+   * exactly one id, which lets the unread count say whether the viewer is mentioned without a row per mention.
+   */
   @Property({ length: 512, nullable: true })
   mentions?: string | null;
 

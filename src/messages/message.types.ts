@@ -52,6 +52,9 @@ export class Message {
   /** ISO-8601 once it has crossed a queue; the DateTime scalar serializes both. */
   @Field(() => Date)
   createdAt!: Date | string;
+
+  /** Set by producers that know it (a new message: 0); otherwise the `readCount` field resolver counts in batches. */
+  readCount?: number;
 }
 
 @ObjectType('SyncPayload')

@@ -1,11 +1,22 @@
-import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import DataLoader from 'dataloader';
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { requireViewer, type RequestContext } from '../auth/context';
+import { User } from '../users/user.types';
 import { Message, SendMessageInput, SyncPayload } from './message.types';
 import type { MessagesService } from './messages.service';
 
-@Resolver()
+@Resolver(() => Message)
 export class MessagesResolver {
-  constructor(private readonly service: MessagesService) {}
+  /**
+   * Read counts of every message in a result (a page of history, a contact list's last messages) in one query.
+   * Shared by all requests and never caching: counts change with every read, and the resolver below decides
+   * who may see one before asking.
+   */
+  private readonly readCounts: DataLoader<string, number>;
+
+  constructor(private readonly service: MessagesService) {
+    this.readCounts = new DataLoader((ids) => service.readCounts(ids), { cache: false });
+  }
 
   @Query(() => [Message], { description: 'Up to `limit` (1-100) messages of a conversation with seq < beforeSeq (the newest when null), oldest first.' })
   messages(
@@ -36,6 +47,23 @@ export class MessagesResolver {
   @Mutation(() => Message, { description: 'Only the sender, within 300 seconds of sending (group owners and admins: any time).' })
   recallMessage(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string): Promise<Message> {
     return this.service.recall(requireViewer(ctx), id);
+  }
+
+  @Query(() => [User], {
+    description: "Who has read a message (see Message.readCount). For its sender, and in a group also for the owner and admins.",
+  })
+  messageReaders(@Ctx() ctx: RequestContext, @Arg('messageId', () => ID) messageId: string): Promise<User[]> {
+    return this.service.readers(requireViewer(ctx), messageId);
+  }
+
+  @FieldResolver(() => Int, {
+    nullable: true,
+    description:
+      'How many members other than the sender have read the message (their readSeq reached its seq; members who joined after it never count). Only its sender sees it; null for everyone else.',
+  })
+  readCount(@Root() message: Message, @Ctx() ctx: RequestContext): number | null | Promise<number> {
+    if (message.sender.id !== ctx.viewer?.userId) return null;
+    return message.readCount ?? this.readCounts.load(message.id);
   }
 
   @Mutation(() => Boolean, { description: 'Tells the other members that the viewer is typing; not stored.' })

@@ -1,14 +1,16 @@
 import type { Database } from '../db/database';
 import { isUniqueViolation } from '../db/errors';
-import { AppError, badInput, conflict, forbidden, notFound, rateLimited } from '../common/errors';
+import { badInput, conflict, forbidden, notFound, rateLimited } from '../common/errors';
 import { ConversationType } from '../common/enums';
 import type { Logger } from '../common/logger';
 import type { RateLimiter } from '../common/rate-limit/rate-limiter';
-import { id as idArg, intIn } from '../common/validate';
+import { id as idArg, idList, intIn } from '../common/validate';
 import type { Viewer } from '../auth/context';
 import { visibleLastSeq, type ContactsService, type Membership } from '../contacts/contacts.service';
 import type { Notifier } from '../delivery/notifier';
+import { MODERATORS, type GroupsService } from '../groups/groups.service';
 import type { PresenceService } from '../presence/presence.service';
+import type { User } from '../users/user.types';
 import type { UsersService } from '../users/users.service';
 import { toMessages } from './message.views';
 import { MessageType, type Message, type SendMessageInput, type SyncPayload } from './message.types';
@@ -18,12 +20,16 @@ import { decodeCursor, encodeCursor } from './sync-cursor';
 /** How long a sender may recall a message. */
 export const RECALL_WINDOW_MS = 300_000;
 
-/** Sending, history, recall, typing and catch-up. */
+/** The most users one message may mention. */
+export const MAX_MENTIONS = 20;
+
+/** Sending (to friends and to groups), history, recall, read counts, typing and catch-up. */
 export class MessagesService {
   constructor(
     private readonly db: Database,
     private readonly store: MessageStore,
     private readonly contacts: ContactsService,
+    private readonly groups: GroupsService,
     private readonly users: UsersService,
     private readonly presence: PresenceService,
     private readonly notifier: Notifier,
@@ -32,62 +38,54 @@ export class MessagesService {
   ) {}
 
   /**
-   * Stores a message and delivers it to every live terminal of both sides. Statements on the way: the
-   * friendship (with the sender's profile), then one transaction of two; a resend with a known
-   * clientMessageId returns the stored message and delivers nothing.
+   * Stores a message and delivers it to every live terminal of the conversation's members, the sender's included.
+   * Statements on the way: the sender's right to write (with the sender's profile), for a group its member list
+   * (and the mentioned users' profiles), then one transaction of two. A group message is one row and one
+   * delivery, which the engine turns into one envelope per node. A resend with a known clientMessageId returns
+   * the stored message and delivers nothing.
    */
   async send(viewer: Viewer, input: SendMessageInput): Promise<Message> {
     const { toUserId, toGroupId } = input;
     if ((toUserId == null) === (toGroupId == null)) throw badInput('toUserId', 'give exactly one of toUserId and toGroupId');
-    if (toGroupId != null) throw new AppError('FORBIDDEN', 'toGroupId: group messages are not yet available');
-    const peerId = idArg('toUserId', toUserId!);
-    if (peerId === viewer.userId) throw badInput('toUserId', 'cannot message yourself');
     const clientMessageId = checkClientMessageId(input.clientMessageId);
     const type = input.type ?? MessageType.TEXT;
     const content = checkContent(type, input.content);
-    if (input.mentionUserIds?.length) throw badInput('mentionUserIds', 'only group messages can mention');
+    const mentionIds = checkMentions(input.mentionUserIds, toGroupId != null);
     await this.throttle(viewer.userId);
 
-    const route = await this.db
-      .knex('friendships as f')
-      .join('users as u', 'u.id', 'f.user_id')
-      .first('f.conversation_id', 'u.username', 'u.nickname', 'u.avatar_url', 'u.signature')
-      .where({ 'f.user_id': viewer.userId, 'f.friend_id': peerId });
-    if (!route) {
-      if (!(await this.users.find(peerId))) throw notFound('user');
-      throw forbidden('toUserId: you can only message your friends');
-    }
-    const conversationId = String(route.conversation_id);
+    const route = toGroupId != null ? await this.groupRoute(viewer, toGroupId, mentionIds) : await this.privateRoute(viewer, toUserId!);
     let record: MessageRecord;
     try {
       record = await this.store.append({
-        conversationId,
+        conversationId: route.conversationId,
         senderId: viewer.userId,
         type,
         content,
         clientMessageId,
-        mentions: [],
+        mentions: mentionIds,
         createdAt: Date.now(),
       });
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
-      return this.resent(viewer, clientMessageId, conversationId);
+      return this.resent(viewer, clientMessageId, route);
     }
     const message: Message = {
       id: record.id,
-      conversationId,
-      conversationType: ConversationType.PRIVATE,
+      conversationId: route.conversationId,
+      conversationType: route.type,
       seq: record.seq,
-      sender: { id: viewer.userId, username: route.username, nickname: route.nickname, avatarUrl: route.avatar_url, signature: route.signature },
+      sender: route.sender,
       type,
       content,
       status: 'SENT' as Message['status'],
       clientMessageId,
-      mentions: [],
+      mentions: route.mentions,
       createdAt: new Date(record.createdAt),
+      // Nobody else can have read past a seq that did not exist a moment ago.
+      readCount: 0,
     };
-    await this.presence.fill([message.sender]);
-    await this.notifier.send([viewer.userId, peerId], { __typename: 'MessageEvent', message });
+    await this.presence.fill([message.sender, ...message.mentions]);
+    await this.notifier.send(route.recipients, { __typename: 'MessageEvent', message });
     return message;
   }
 
@@ -102,15 +100,17 @@ export class MessagesService {
     return toMessages(records, () => membership.type, this.users);
   }
 
-  /** The sender recalls within 300 s; content is cleared and both sides hear of it. */
+  /**
+   * The sender recalls within 300 s; a group's owner and admins recall any message at any time (only while the
+   * group lives). Content is cleared and the conversation's current members hear of it.
+   */
   async recall(viewer: Viewer, messageIdArg: string): Promise<Message> {
-    const messageId = idArg('id', messageIdArg);
-    const record = await this.store.byId(messageId);
-    const membership = record && (await this.contacts.membership(viewer.userId, record.conversationId));
-    if (!record || !membership || !isVisible(membership, record.seq)) throw notFound('message');
-    if (record.senderId !== viewer.userId) throw forbidden('id: only the sender may recall this message');
+    const { record, membership } = await this.visibleMessage(viewer, 'id', messageIdArg);
+    const moderator = membership.groupId !== null && (await this.moderates(viewer, membership.groupId, 'id'));
+    if (!moderator && record.senderId !== viewer.userId) throw forbidden('id: only the sender (or a group owner or admin) may recall this message');
+    const messageId = record.id;
     if (record.status === 'SENT') {
-      if (Date.now() - record.createdAt > RECALL_WINDOW_MS) throw forbidden('id: messages can only be recalled within 300 seconds');
+      if (!moderator && Date.now() - record.createdAt > RECALL_WINDOW_MS) throw forbidden('id: messages can only be recalled within 300 seconds');
       if (await this.store.recall(messageId)) {
         const [message] = await toMessages([{ ...record, status: 'RECALLED', content: '' }], () => membership.type, this.users);
         await this.presence.fill([message!.sender]);
@@ -122,10 +122,30 @@ export class MessagesService {
     return message!;
   }
 
-  /** Tells the other side that the viewer is typing; nothing is stored. */
+  /**
+   * The users who have read a message (see readCount): for its sender, and in a group also for the owner and
+   * admins; anyone else who can see the message gets FORBIDDEN.
+   */
+  async readers(viewer: Viewer, messageIdArg: string): Promise<User[]> {
+    const { record, membership } = await this.visibleMessage(viewer, 'messageId', messageIdArg);
+    if (record.senderId !== viewer.userId && !(membership.groupId !== null && (await this.moderates(viewer, membership.groupId, 'messageId')))) {
+      throw forbidden('messageId: only the sender (or a group owner or admin) may see who read this message');
+    }
+    const ids = await this.contacts.readerIds(record.id);
+    const users = await this.users.byIds(ids);
+    return ids.flatMap((id) => users.get(id) ?? []);
+  }
+
+  /** For each message, how many members other than its sender have read it; one statement for all. */
+  readCounts(messageIds: readonly string[]): Promise<number[]> {
+    return this.contacts.readCounts(messageIds);
+  }
+
+  /** Tells the other members that the viewer is typing; nothing is stored. */
   async typing(viewer: Viewer, conversationId: string): Promise<boolean> {
     const membership = await this.contacts.requireMembership(viewer, conversationId);
-    if (membership.peer && !(await this.isFriend(viewer.userId, membership.peer))) {
+    // A closed range means the viewer left the group, was removed, or the group was dissolved.
+    if (membership.visibleTo !== null || (membership.peer && !(await this.isFriend(viewer.userId, membership.peer)))) {
       throw forbidden('conversationId: you can no longer write in this conversation');
     }
     const others = (await this.contacts.currentMembers(membership.conversationId)).filter((id) => id !== viewer.userId);
@@ -161,11 +181,70 @@ export class MessagesService {
     };
   }
 
-  private async resent(viewer: Viewer, clientMessageId: string, conversationId: string): Promise<Message> {
+  /** Whom a private message goes to: the peer, who must be a friend. */
+  private async privateRoute(viewer: Viewer, toUserId: string): Promise<Route> {
+    const peerId = idArg('toUserId', toUserId);
+    if (peerId === viewer.userId) throw badInput('toUserId', 'cannot message yourself');
+    const route = await this.db
+      .knex('friendships as f')
+      .join('users as u', 'u.id', 'f.user_id')
+      .first('f.conversation_id', 'u.username', 'u.nickname', 'u.avatar_url', 'u.signature')
+      .where({ 'f.user_id': viewer.userId, 'f.friend_id': peerId });
+    if (!route) {
+      if (!(await this.users.find(peerId))) throw notFound('user');
+      throw forbidden('toUserId: you can only message your friends');
+    }
+    return {
+      conversationId: String(route.conversation_id),
+      type: ConversationType.PRIVATE,
+      sender: { id: viewer.userId, username: route.username, nickname: route.nickname, avatarUrl: route.avatar_url, signature: route.signature },
+      recipients: [viewer.userId, peerId],
+      mentions: [],
+    };
+  }
+
+  /** Whom a group message goes to: every current member, if the viewer is one and the group lives. */
+  private async groupRoute(viewer: Viewer, toGroupId: string, mentionIds: string[]): Promise<Route> {
+    const groupId = idArg('toGroupId', toGroupId);
+    const standing = await this.groups.standing(groupId, viewer.userId);
+    if (!standing) throw notFound('group');
+    if (!standing.profile) throw forbidden('toGroupId: you are not a member of this group');
+    if (standing.dissolved) throw forbidden('toGroupId: the group was dissolved');
+    const recipients = await this.groups.memberIds(groupId);
+    const members = new Set(recipients);
+    const outsiders = mentionIds.filter((id) => !members.has(id));
+    if (outsiders.length) throw badInput('mentionUserIds', `can only mention members of the group; not members: ${outsiders.join(', ')}`);
+    const mentioned = await this.users.byIds(mentionIds);
+    return {
+      conversationId: standing.conversationId,
+      type: ConversationType.GROUP,
+      sender: standing.profile,
+      recipients,
+      mentions: mentionIds.flatMap((id) => mentioned.get(id) ?? []),
+    };
+  }
+
+  /** A message that the viewer may see, with the viewer's membership; NOT_FOUND otherwise. */
+  private async visibleMessage(viewer: Viewer, field: string, messageIdArg: string): Promise<{ record: MessageRecord; membership: Membership }> {
+    const record = await this.store.byId(idArg(field, messageIdArg));
+    const membership = record && (await this.contacts.membership(viewer.userId, record.conversationId));
+    if (!record || !membership || !isVisible(membership, record.seq)) throw notFound('message');
+    return { record, membership };
+  }
+
+  /** Whether the viewer owns or administers a living group; FORBIDDEN (naming `field`) once they left or it was dissolved. */
+  private async moderates(viewer: Viewer, groupId: string, field: string): Promise<boolean> {
+    const standing = await this.groups.standing(groupId, viewer.userId);
+    if (!standing?.role) throw forbidden(`${field}: you are no longer a member of this group`);
+    if (standing.dissolved) throw forbidden(`${field}: the group was dissolved`);
+    return MODERATORS.includes(standing.role);
+  }
+
+  private async resent(viewer: Viewer, clientMessageId: string, route: Route): Promise<Message> {
     const existing = await this.store.byClientId(viewer.userId, clientMessageId);
     if (!existing) throw new Error('duplicate message vanished');
-    if (existing.conversationId !== conversationId) throw conflict('clientMessageId: already used for another conversation');
-    const [message] = await toMessages([existing], () => ConversationType.PRIVATE, this.users);
+    if (existing.conversationId !== route.conversationId) throw conflict('clientMessageId: already used for another conversation');
+    const [message] = await toMessages([existing], () => route.type, this.users);
     return message!;
   }
 
@@ -187,6 +266,25 @@ export class MessagesService {
 }
 
 const isVisible = (m: Membership, seq: number): boolean => seq > m.visibleFrom && (m.visibleTo === null || seq <= m.visibleTo);
+
+/** Where a message goes and who sends it, as the send path resolves it before storing. */
+interface Route {
+  conversationId: string;
+  type: ConversationType;
+  sender: User;
+  /** Every member, the sender included: each of their terminals gets the MessageEvent. */
+  recipients: string[];
+  mentions: User[];
+}
+
+/** Mentioned user ids: group messages only, at most 20, repeats dropped. */
+function checkMentions(values: readonly string[] | null | undefined, toGroup: boolean): string[] {
+  if (!values?.length) return [];
+  if (!toGroup) throw badInput('mentionUserIds', 'only group messages can mention');
+  const ids = idList('mentionUserIds', values);
+  if (ids.length > MAX_MENTIONS) throw badInput('mentionUserIds', `at most ${MAX_MENTIONS} users`);
+  return ids;
+}
 
 function checkClientMessageId(value: string): string {
   if (value.length < 1 || value.length > 64) throw badInput('clientMessageId', 'must be 1-64 characters');

@@ -44,7 +44,7 @@ const toRecord = (row: Row): MessageRecord => ({
   content: String(row.content),
   status: row.status as MessageRecord['status'],
   clientMessageId: String(row.client_message_id),
-  mentions: row.mentions ? String(row.mentions).split(',') : [],
+  mentions: row.mentions ? String(row.mentions).split(',').filter(Boolean) : [],
   createdAt: Number(row.created_at),
 });
 
@@ -70,7 +70,7 @@ export class MessageStore {
         content: message.content,
         status: 'SENT',
         client_message_id: message.clientMessageId,
-        mentions: message.mentions.length ? message.mentions.join(',') : null,
+        mentions: message.mentions.length ? `,${message.mentions.join(',')},` : null,
         created_at: message.createdAt,
       });
       return { ...message, id: String(id), seq, status: 'SENT' as const };
