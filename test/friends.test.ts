@@ -1,5 +1,5 @@
-import { befriend, errorCode, gql, ok, register, send, subscribe, type EventRecorder, type TestUser } from './support/client';
-import { startServer, type TestServer } from './support/server';
+import { befriend, errorCode, gql, ok, register, send, type TestUser } from './support/client';
+import { useServer, type TestServer } from './support/server';
 
 const APPLY = `mutation($u: ID!, $m: String) { sendFriendApplication(userId: $u, message: $m) { id type status message applicant { id } target { id } } }`;
 const ACCEPT = `mutation($id: ID!) { acceptApplication(id: $id) { id status applicant { id } target { id } } }`;
@@ -11,19 +11,11 @@ const REMOVE = `mutation($u: ID!) { removeFriend(userId: $u) }`;
 const SEND = `mutation($input: SendMessageInput!) { sendMessage(input: $input) { id seq } }`;
 
 describe('friends and friend applications', () => {
+  const suite = useServer();
   let server: TestServer;
-  const open: EventRecorder[] = [];
-  beforeAll(async () => (server = await startServer()));
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((r) => r.close()));
-  });
-  afterAll(() => server.close());
+  beforeAll(() => (server = suite.server));
 
-  const listen = async (user: TestUser) => {
-    const recorder = await subscribe(server, user);
-    open.push(recorder);
-    return recorder;
-  };
+  const listen = (user: TestUser) => suite.listen(user);
   const apply = async (from: TestUser, to: TestUser, message?: string) =>
     (await ok(server, APPLY, { u: to.id, m: message }, from.token)).sendFriendApplication;
   const applications = async (user: TestUser, d?: string, s?: string) =>

@@ -1,5 +1,5 @@
-import { befriend, errorCode, gql, login, ok, register, send, subscribe, type EventRecorder, type TestUser } from './support/client';
-import { startServer, type TestServer } from './support/server';
+import { befriend, errorCode, gql, login, ok, register, send, type TestUser } from './support/client';
+import { startServer, useServer, type TestServer } from './support/server';
 
 const SEND = `mutation($input: SendMessageInput!) { sendMessage(input: $input) { id seq content status clientMessageId conversationId conversationType sender { id } } }`;
 const HISTORY = `query($c: ID!, $b: Int, $l: Int) { messages(conversationId: $c, beforeSeq: $b, limit: $l) { id seq content status sender { id } } }`;
@@ -16,19 +16,11 @@ let cmid = 0;
 const nextCmid = () => `cm-${process.pid}-${cmid++}`;
 
 describe('private messages', () => {
+  const suite = useServer();
   let server: TestServer;
-  const open: EventRecorder[] = [];
-  beforeAll(async () => (server = await startServer()));
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((r) => r.close()));
-  });
-  afterAll(() => server.close());
+  beforeAll(() => (server = suite.server));
 
-  const listen = async (user: TestUser) => {
-    const recorder = await subscribe(server, user);
-    open.push(recorder);
-    return recorder;
-  };
+  const listen = (user: TestUser) => suite.listen(user);
   /** Two fresh users who are friends, with their conversation id. */
   const pair = async (prefix: string) => {
     const a = await register(server, `${prefix}A`);

@@ -117,7 +117,7 @@ export interface EventRecorder {
  * stream for that user, so that events sent afterwards cannot be missed; with a bare token (or none),
  * resolves at once (for tests of refused connections, which watch `closed`).
  */
-export async function subscribe(server: TestServer, who: TestUser | string | undefined): Promise<EventRecorder> {
+export async function subscribe(server: TestServer, who: TestUser | string | undefined, query = EVENTS_QUERY): Promise<EventRecorder> {
   const token = typeof who === 'string' ? who : who?.token;
   const userId = typeof who === 'object' ? who.id : undefined;
   const hub = server.app?.hub;
@@ -139,7 +139,7 @@ export async function subscribe(server: TestServer, who: TestUser | string | und
     on: { closed: (event) => onClosed((event as { code: number }).code), connected: () => acknowledged() },
   });
   client.subscribe(
-    { query: EVENTS_QUERY },
+    { query },
     {
       next: (value) => {
         const event = (value.data as any)?.events;

@@ -6,6 +6,7 @@ import mysql from 'mysql2/promise';
 import { startApp, type App, type AppOverrides } from '../../src/app';
 import { createLogger } from '../../src/common/logger';
 import { loadConfig, parseDatabaseUrl, type Config } from '../../src/config';
+import { subscribe, type Endpoint, type EventRecorder, type TestUser } from './client';
 
 /** Which database the suite runs against: `TEST_DATABASE=mysql` with `TEST_MYSQL_URL`, else SQLite. */
 export const testDialect = process.env.TEST_DATABASE === 'mysql' ? 'mysql' : 'sqlite';
@@ -58,6 +59,41 @@ export async function startServer(env: Record<string, string> = {}, overrides: A
       await app.close();
       await dropDatabase();
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** What {@link useServer} gives a describe block. */
+export interface ServerSuite {
+  /** The block's server (set once its beforeAll ran). */
+  readonly server: TestServer;
+  /** Subscribes `user` to `events` (on `on`, by default the block's server); closed after the test. */
+  listen(user: TestUser, options?: { on?: Endpoint; query?: string }): Promise<EventRecorder>;
+}
+
+/**
+ * One server for a describe block: started before its tests and closed after them, with every subscription
+ * a test opened through `listen` closed after that test.
+ */
+export function useServer(env: Record<string, string> = {}): ServerSuite {
+  let server: TestServer | undefined;
+  const open: EventRecorder[] = [];
+  beforeAll(async () => {
+    server = await startServer(env);
+  });
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((r) => r.close()));
+  });
+  afterAll(() => server?.close());
+  return {
+    get server() {
+      if (!server) throw new Error('the server starts in beforeAll');
+      return server;
+    },
+    async listen(user, options = {}) {
+      const recorder = await subscribe(options.on ?? this.server, user, options.query);
+      open.push(recorder);
+      return recorder;
     },
   };
 }
