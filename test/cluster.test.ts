@@ -104,6 +104,20 @@ if (!clusterAvailable) {
       await app.next((e) => e.__typename === 'MessageEvent' && e.message.id === sent.id);
     });
 
+    it('should deliver a group message to members on both push nodes', async () => {
+      const gina = await register(on(platform), 'gina');
+      await befriend(on(platform), alice, gina);
+      const group = (
+        await ok(on(platform), `mutation($input: CreateGroupInput!) { createGroup(input: $input) { id } }`, { input: { name: 'ops', memberIds: [bob.id, gina.id] } }, alice.token)
+      ).createGroup;
+      const listeners = [await listen(push1, alice), await listen(push1, bob), await listen(push2, gina)];
+      const sent = (await ok(on(platform), SEND, { input: { toGroupId: group.id, content: 'hello group', clientMessageId: `g-${Date.now()}` } }, alice.token)).sendMessage;
+      for (const events of listeners) {
+        const got = await events.next((e) => e.__typename === 'MessageEvent' && e.message.id === sent.id);
+        expect(got.message.content).toBe('hello group');
+      }
+    });
+
     it('should end the older session on its push node when the same terminal logs in again', async () => {
       const carol = await register(on(platform), 'carol');
       const old = await listen(push2, carol);
