@@ -1,15 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import { GraphQLError, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { specifiedRules, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { AuthService } from '../auth/auth.service';
 import type { RequestContext, Viewer } from '../auth/context';
-import { createLoaders, type OnlineLookup } from '../auth/loaders';
+import { createLoaders, type Loaders, type OnlineLookup } from '../auth/loaders';
 import { bearer } from '../auth/tokens';
 import { formatError } from '../common/errors';
 import type { Logger } from '../common/logger';
 import type { Hub, LocalConnection } from '../delivery/hub';
+import { DocumentCache } from './document-cache';
 import { costError, depthRule, type OperationLimits } from './limits';
 
 /** Options of {@link attachWebSocket}. */
@@ -51,7 +52,7 @@ export function attachWebSocket(options: WsOptions): { close(): Promise<void> } 
   const { schema, auth, hub, log, limits } = options;
   const wss = new WebSocketServer({ server: options.server, path: options.path ?? '/graphql', maxPayload: options.maxPayloadBytes });
   const states = new WeakMap<WebSocket, SocketState>();
-  const rules = [...specifiedRules, depthRule(limits)];
+  const documents = new DocumentCache(schema, [...specifiedRules, depthRule(limits)]);
 
   const disposer = useServer<Record<string, unknown> | undefined, { socket: WebSocket }>(
     {
@@ -73,23 +74,21 @@ export function attachWebSocket(options: WsOptions): { close(): Promise<void> } 
         if (state) await hub.release(state.connection);
       },
       onSubscribe: (ctx, _id, payload) => {
-        let document: DocumentNode;
-        try {
-          document = parse(payload.query);
-        } catch (error) {
-          return [error as GraphQLError];
-        }
-        const errors = validate(schema, document, rules);
-        if (errors.length) return errors;
+        const checked = documents.check(payload.query);
+        if (checked.errors) return checked.errors;
+        const document = checked.document;
         const tooCostly = costError(schema, document, payload.variables ?? undefined, payload.operationName, limits);
         if (tooCostly) return [tooCostly];
         const state = states.get(ctx.extra.socket);
-        const requestId = randomUUID();
+        // Lives as long as the subscription: kept small, since a push node holds one per connection.
+        let loaders: Loaders | undefined;
         const context: RequestContext = {
           viewer: state?.viewer,
-          requestId,
-          log: log.child({ requestId }),
-          loaders: createLoaders(options.online, false),
+          requestId: randomUUID(),
+          log,
+          get loaders() {
+            return (loaders ??= createLoaders(options.online, false));
+          },
           connection: state?.connection,
           openEvents: state ? () => hub.subscribe(state.connection) : undefined,
         };
