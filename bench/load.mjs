@@ -1,0 +1,278 @@
+// The load generator, run as its own process (forked by run.mjs, driven over IPC): it holds every graphql-ws
+// client and sends every HTTP request, so that send and receive times come from one clock.
+import http from 'node:http';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+
+const EVENTS = 'subscription { events { __typename ... on MessageEvent { message { id clientMessageId } } } }';
+const SEND = 'mutation($input: SendMessageInput!) { sendMessage(input: $input) { id seq } }';
+const now = () => performance.now();
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** key -> { client, userId, token } */
+const clients = new Map();
+/** Called for every MessageEvent a client receives: (key, clientMessageId, receivedAt). */
+let onMessage = () => {};
+let closedUnexpectedly = 0;
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 256 });
+
+/** POSTs sendMessage; resolves { ok, status, error }. */
+function postSend(platformUrl, token, input) {
+  const body = JSON.stringify({ query: SEND, variables: { input } });
+  const url = new URL('/graphql', platformUrl);
+  return new Promise((resolve) => {
+    const req = http.request(
+      {
+        agent,
+        hostname: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${token}` },
+      },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => {
+          let parsed;
+          try {
+            parsed = JSON.parse(Buffer.concat(chunks).toString());
+          } catch {
+            parsed = undefined;
+          }
+          const error = parsed?.errors?.[0]?.message ?? (res.statusCode !== 200 ? `HTTP ${res.statusCode}` : parsed?.data?.sendMessage ? undefined : 'no data');
+          resolve({ ok: !error, status: res.statusCode, error });
+        });
+      },
+    );
+    req.on('error', (e) => resolve({ ok: false, status: 0, error: e.message }));
+    req.end(body);
+  });
+}
+
+/** Opens one subscribed graphql-ws client; resolves once connection_ack arrived. */
+function connectOne({ key, userId, token, wsUrl }) {
+  return new Promise((resolve) => {
+    let settled = false;
+    const client = createClient({
+      url: wsUrl,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${token}` },
+      lazy: false,
+      retryAttempts: 0,
+      keepAlive: 0,
+      on: {
+        connected: () => {
+          if (settled) return;
+          settled = true;
+          clients.set(key, { client, userId, token });
+          resolve(true);
+        },
+        closed: () => {
+          if (!settled) {
+            settled = true;
+            resolve(false);
+          } else if (clients.has(key)) closedUnexpectedly++;
+        },
+        error: () => {},
+      },
+    });
+    client.subscribe(
+      { query: EVENTS },
+      {
+        next: (result) => {
+          const ev = result.data?.events;
+          if (ev?.__typename === 'MessageEvent') onMessage(key, ev.message.clientMessageId, now());
+        },
+        error: () => {},
+        complete: () => {},
+      },
+    );
+  });
+}
+
+const handlers = {
+  async connect({ clients: list, concurrency = 100 }) {
+    const started = now();
+    let ok = 0;
+    let failed = 0;
+    let next = 0;
+    const worker = async () => {
+      while (next < list.length) {
+        const item = list[next++];
+        if (await connectOne(item)) ok++;
+        else failed++;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, list.length) }, worker));
+    return { ok, failed, ms: now() - started };
+  },
+
+  async closeAll() {
+    const all = [...clients.values()];
+    clients.clear();
+    await Promise.all(all.map((c) => c.client.dispose()));
+    const unexpected = closedUnexpectedly;
+    closedUnexpectedly = 0;
+    return { closed: all.length, closedUnexpectedly: unexpected };
+  },
+
+  /**
+   * Open-loop private load: pairs[i] = [fromKey, toKey]; message n goes from pairs[n % len][0] to [1] (and the next
+   * one reversed, so both sides send). clientMessageId is "<run>:<n>:<send time>" so the receiver can time it.
+   */
+  async private({ run, pairs, platformUrl, rate, seconds, maxInflight = 4000, drainMs = 60000 }) {
+    const total = Math.round(rate * seconds);
+    const sentAt = new Float64Array(total).fill(-1);
+    const recipientOf = new Array(total);
+    const latency = [];
+    const httpLatency = [];
+    const errors = new Map();
+    let delivered = 0;
+    let duplicates = 0;
+    let okCount = 0;
+    let issued = 0;
+    let inflight = 0;
+    let maxInflightSeen = 0;
+    let skippedForInflight = 0;
+    const got = new Uint8Array(total);
+    const okFlag = new Uint8Array(total);
+    const prefix = `${run}:`;
+    onMessage = (key, cmid, at) => {
+      if (!cmid.startsWith(prefix)) return;
+      const parts = cmid.split(':');
+      const n = Number(parts[1]);
+      if (recipientOf[n] !== key) return; // the sender's own echo
+      if (got[n]) {
+        duplicates++;
+        return;
+      }
+      got[n] = 1;
+      delivered++;
+      latency.push(at - Number(parts[2]));
+    };
+    const loop = monitorEventLoopDelay({ resolution: 5 });
+    loop.enable();
+    const start = now();
+    const end = start + seconds * 1000;
+    await new Promise((resolve) => {
+      const tick = () => {
+        const t = now();
+        const due = Math.min(total, Math.floor(((Math.min(t, end) - start) / 1000) * rate));
+        while (issued < due) {
+          if (inflight >= maxInflight) {
+            skippedForInflight++;
+            break;
+          }
+          const n = issued++;
+          const [a, b] = pairs[Math.floor(n / 2) % pairs.length];
+          const [fromKey, toKey] = n % 2 === 0 ? [a, b] : [b, a];
+          const from = clients.get(fromKey);
+          const to = clients.get(toKey);
+          recipientOf[n] = toKey;
+          const t0 = now();
+          sentAt[n] = t0;
+          inflight++;
+          if (inflight > maxInflightSeen) maxInflightSeen = inflight;
+          postSend(platformUrl, from.token, {
+            toUserId: to.userId,
+            content: `bench message ${n} from ${from.userId}`,
+            clientMessageId: `${run}:${n}:${t0.toFixed(3)}`,
+          }).then((r) => {
+            inflight--;
+            httpLatency.push(now() - t0);
+            if (r.ok) {
+              okCount++;
+              okFlag[n] = 1;
+            }
+            else errors.set(r.error, (errors.get(r.error) ?? 0) + 1);
+          });
+        }
+        if (t >= end || issued >= total) resolve();
+        else setTimeout(tick, 1);
+      };
+      tick();
+    });
+    const sendElapsed = (now() - start) / 1000;
+    const drainStart = now();
+    // Wait for every response and then for the deliveries still on their way (at most 5 s past the last response).
+    while (inflight > 0 && now() - drainStart < drainMs) await sleep(20);
+    const responsesDone = now();
+    while (delivered < okCount && now() - responsesDone < 5000) await sleep(20);
+    const drainSeconds = (now() - drainStart) / 1000;
+    let lost = 0;
+    for (let n = 0; n < issued; n++) if (okFlag[n] && !got[n]) lost++;
+    loop.disable();
+    latency.sort((x, y) => x - y);
+    httpLatency.sort((x, y) => x - y);
+    return {
+      total,
+      issued,
+      sendElapsed,
+      ok: okCount,
+      stillInflight: inflight,
+      drainSeconds,
+      lost,
+      errors: Object.fromEntries(errors),
+      delivered,
+      duplicates,
+      maxInflightSeen,
+      skippedForInflight,
+      latency,
+      httpLatency,
+      loopDelayP99: loop.percentile(99) / 1e6,
+      loopDelayMax: loop.max / 1e6,
+    };
+  },
+
+  /** Sends `count` group messages one after another, each after the previous reached everyone (or timed out). */
+  async group({ run, senderKey, groupId, memberKeys, platformUrl, count, perMessageTimeoutMs = 5000 }) {
+    const sender = clients.get(senderKey);
+    const others = memberKeys.filter((k) => k !== senderKey && clients.has(k));
+    const perMessage = [];
+    const latency = [];
+    const errors = [];
+    let current;
+    onMessage = (key, cmid, at) => {
+      if (!current || cmid !== current.cmid) return;
+      if (key === senderKey) {
+        current.echo = at - current.t0;
+        return;
+      }
+      if (current.got.has(key)) return;
+      current.got.add(key);
+      current.latency.push(at - current.t0);
+      if (current.got.size >= others.length) current.done();
+    };
+    for (let i = 0; i < count; i++) {
+      const t0 = now();
+      const cmid = `${run}:g${i}:${t0.toFixed(3)}`;
+      let done;
+      const all = new Promise((r) => (done = r));
+      current = { cmid, t0, got: new Set(), latency: [], done, echo: NaN };
+      const response = await postSend(platformUrl, sender.token, { toGroupId: groupId, content: `group bench ${i}`, clientMessageId: cmid });
+      const httpMs = now() - t0;
+      if (!response.ok) errors.push(response.error);
+      await Promise.race([all, sleep(perMessageTimeoutMs)]);
+      const l = current.latency.sort((x, y) => x - y);
+      latency.push(...l);
+      perMessage.push({ i, httpMs, reached: current.got.size, of: others.length, p50: l[Math.floor(l.length / 2)], max: l[l.length - 1], echo: current.echo, ok: response.ok });
+      current = undefined;
+      await sleep(100);
+    }
+    latency.sort((x, y) => x - y);
+    return { perMessage, latency, errors, recipients: others.length };
+  },
+};
+
+process.on('message', async (msg) => {
+  try {
+    const result = await handlers[msg.cmd](msg);
+    process.send({ id: msg.id, result });
+  } catch (error) {
+    process.send({ id: msg.id, error: String(error?.stack ?? error) });
+  }
+});
+process.on('disconnect', () => process.exit(0));
