@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { specifiedRules, type GraphQLSchema } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
+import { CloseCode, handleProtocols, makeServer } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { AuthService } from '../auth/auth.service';
 import type { RequestContext, Viewer } from '../auth/context';
@@ -54,63 +54,90 @@ export function attachWebSocket(options: WsOptions): { close(): Promise<void> } 
   const states = new WeakMap<WebSocket, SocketState>();
   const documents = new DocumentCache(schema, [...specifiedRules, depthRule(limits)]);
 
-  const disposer = useServer<Record<string, unknown> | undefined, { socket: WebSocket }>(
-    {
-      schema,
-      onConnect: async (ctx) => {
-        const viewer = await auth.authenticate(bearer(authorizationParam(ctx.connectionParams)));
-        if (!viewer) return false;
-        const socket = ctx.extra.socket;
-        const connection = await hub.open({
-          ...viewer,
-          close: (code, reason) => socket.close(code, reason),
-        });
-        states.set(socket, { viewer, connection });
-        if (socket.readyState !== socket.OPEN) await hub.release(connection);
-        return true;
-      },
-      onClose: async (ctx) => {
-        const state = states.get(ctx.extra.socket);
-        if (state) await hub.release(state.connection);
-      },
-      onSubscribe: (ctx, _id, payload) => {
-        const checked = documents.check(payload.query);
-        if (checked.errors) return checked.errors;
-        const document = checked.document;
-        const tooCostly = costError(schema, document, payload.variables ?? undefined, payload.operationName, limits);
-        if (tooCostly) return [tooCostly];
-        const state = states.get(ctx.extra.socket);
-        // Lives as long as the subscription: kept small, since a push node holds one per connection.
-        let loaders: Loaders | undefined;
-        const context: RequestContext = {
-          viewer: state?.viewer,
-          requestId: randomUUID(),
-          log,
-          get loaders() {
-            return (loaders ??= createLoaders(options.online, false));
-          },
-          connection: state?.connection,
-          openEvents: state ? () => hub.subscribe(state.connection) : undefined,
-        };
-        return { schema, document, variableValues: payload.variables, operationName: payload.operationName, contextValue: context };
-      },
-      onNext: (_ctx, _id, _payload, _args, result) => {
-        if (!result.errors) return;
-        return { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e, (err) => log.error({ err }, 'internal error'))) };
-      },
-      onError: (_ctx, _id, _payload, errors) =>
-        errors.map((e) => formatError(e.toJSON(), e, (err) => log.error({ err }, 'internal error'))),
+  const protocol = makeServer<Record<string, unknown> | undefined, { socket: WebSocket }>({
+    schema,
+    onConnect: async (ctx) => {
+      const viewer = await auth.authenticate(bearer(authorizationParam(ctx.connectionParams)));
+      // The token has done its job; graphql-ws would otherwise keep a copy per socket for the socket's life.
+      (ctx as { connectionParams?: unknown }).connectionParams = undefined;
+      if (!viewer) return false;
+      const socket = ctx.extra.socket;
+      const connection = await hub.open({
+        ...viewer,
+        close: (code, reason) => socket.close(code, reason),
+      });
+      states.set(socket, { viewer, connection });
+      if (socket.readyState !== socket.OPEN) await hub.release(connection);
+      return true;
     },
-    wss,
-  );
+    onClose: async (ctx) => {
+      const state = states.get(ctx.extra.socket);
+      if (state) await hub.release(state.connection);
+    },
+    onSubscribe: (ctx, _id, payload) => {
+      const checked = documents.check(payload.query);
+      if (checked.errors) return checked.errors;
+      const document = checked.document;
+      const tooCostly = costError(schema, document, payload.variables ?? undefined, payload.operationName, limits);
+      if (tooCostly) return [tooCostly];
+      const state = states.get(ctx.extra.socket);
+      // Lives as long as the subscription: kept small, since a push node holds one per connection.
+      let loaders: Loaders | undefined;
+      const context: RequestContext = {
+        viewer: state?.viewer,
+        requestId: randomUUID(),
+        log,
+        get loaders() {
+          return (loaders ??= createLoaders(options.online, false));
+        },
+        connection: state?.connection,
+        openEvents: state ? () => hub.subscribe(state.connection) : undefined,
+      };
+      return { schema, document, variableValues: payload.variables, operationName: payload.operationName, contextValue: context };
+    },
+    onNext: (_ctx, _id, _payload, _args, result) => {
+      if (!result.errors) return;
+      return { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e, (err) => log.error({ err }, 'internal error'))) };
+    },
+    onError: (_ctx, _id, _payload, errors) =>
+      errors.map((e) => formatError(e.toJSON(), e, (err) => log.error({ err }, 'internal error'))),
+  });
 
-  // Mobile networks drop sockets without a FIN; a ping per round finds them, so routing records do not
-  // name connections that are long gone.
+  // graphql-ws's own `useServer` keeps each socket's HTTP upgrade request and a ping timer per socket for
+  // the socket's whole life; a push node holds tens of thousands of sockets, so the protocol is attached
+  // here with only what it needs, and one timer pings them all.
+  wss.options.handleProtocols = handleProtocols;
   const alive = new WeakSet<WebSocket>();
   wss.on('connection', (socket) => {
     alive.add(socket);
     socket.on('pong', () => alive.add(socket));
+    socket.once('error', (err) => {
+      log.warn({ err }, 'websocket error');
+      socket.close(CloseCode.InternalServerError, 'Internal server error');
+    });
+    const closed = protocol.opened(
+      {
+        protocol: socket.protocol,
+        send: (data) =>
+          new Promise<void>((resolve, reject) => {
+            if (socket.readyState !== socket.OPEN) return resolve();
+            socket.send(data, (err) => (err ? reject(err) : resolve()));
+          }),
+        close: (code, reason) => socket.close(code, reason),
+        onMessage: (handle) =>
+          socket.on('message', (data) => {
+            handle(String(data)).catch((err: unknown) => {
+              log.error({ err }, 'graphql-ws message handling failed');
+              socket.close(CloseCode.InternalServerError, 'Internal server error');
+            });
+          }),
+      },
+      { socket },
+    );
+    socket.once('close', (code, reason) => void closed(code, String(reason)));
   });
+  // Mobile networks drop sockets without a FIN; a ping per round finds them, so routing records do not
+  // name connections that are long gone.
   const heartbeat = setInterval(() => {
     for (const socket of wss.clients) {
       if (!alive.has(socket)) {
@@ -126,7 +153,7 @@ export function attachWebSocket(options: WsOptions): { close(): Promise<void> } 
   return {
     async close() {
       clearInterval(heartbeat);
-      await disposer.dispose();
+      for (const socket of wss.clients) socket.close(1001, 'Going away');
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
