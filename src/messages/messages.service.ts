@@ -40,7 +40,7 @@ export class MessagesService {
   /**
    * Stores a message and delivers it to every live terminal of the conversation's members, the sender's included.
    * Statements on the way: the sender's right to write (with the sender's profile), for a group its member list
-   * (and the mentioned users' profiles), then one transaction of two. A group message is one row and one
+   * (and the mentioned users' profiles), then the store's append (group commit). A group message is one row and one
    * delivery, which the engine turns into one envelope per node. A resend with a known clientMessageId returns
    * the stored message and delivers nothing.
    */

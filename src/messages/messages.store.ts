@@ -1,5 +1,8 @@
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { Knex } from '@mikro-orm/knex';
 import type { Database } from '../db/database';
+import { isUniqueViolation } from '../db/errors';
+import { AppendBatcher, type BatchItem } from './append-batcher';
 
 /** A message row as the store returns it; ids already strings. */
 export interface MessageRecord {
@@ -48,33 +51,73 @@ const toRecord = (row: Row): MessageRecord => ({
   createdAt: Number(row.created_at),
 });
 
+/** The most messages one group commit stores. */
+export const MAX_APPEND_BATCH = 200;
+
+export interface MessageStoreOptions {
+  /** The most messages one flush (one transaction) stores; 1 turns group commit off. */
+  maxBatch?: number;
+}
+
+type Item = BatchItem<NewMessage, MessageRecord>;
+
+/** The error a duplicate (sender, clientMessageId) append rejects with: a unique violation, as the database would raise. */
+const duplicateOf = (m: NewMessage): UniqueConstraintViolationException =>
+  new UniqueConstraintViolationException(
+    Object.assign(new Error(`Duplicate entry '${m.senderId}-${m.clientMessageId}' for key (sender_id, client_message_id)`), {
+      code: 'ER_DUP_ENTRY',
+      errno: 1062,
+    }),
+  );
+
+const missingConversation = (conversationId: string): Error => new Error(`conversation ${conversationId} does not exist`);
+
+/** Errors after which a batch is rolled back and its messages stored one by one: a race with another node, or a deadlock. */
+const retryOneByOne = (error: unknown): boolean => {
+  const e = error as { code?: string; errno?: number } | null;
+  return isUniqueViolation(error) || e?.errno === 1213 || e?.code === 'ER_LOCK_DEADLOCK' || e?.errno === 1205 || e?.code === 'ER_LOCK_WAIT_TIMEOUT';
+};
+
+const clientKey = (senderId: string, clientMessageId: string): string => `${senderId}\u0000${clientMessageId}`;
+
+const toRow = (m: NewMessage & { seq: number }): Row => ({
+  conversation_id: m.conversationId,
+  seq: m.seq,
+  sender_id: m.senderId,
+  type: m.type,
+  content: m.content,
+  status: 'SENT',
+  client_message_id: m.clientMessageId,
+  mentions: m.mentions.length ? `,${m.mentions.join(',')},` : null,
+  created_at: m.createdAt,
+});
+
 /**
- * Storage of messages, in plain SQL: the send path is one short transaction of two statements (allocate the
- * seq, insert the row) with no unit of work, and reads fetch many conversations in one statement.
+ * Storage of messages, in plain SQL: sends are stored by group commit (many messages, one short transaction of a
+ * few statements, see `append`) with no unit of work, and reads fetch many conversations in one statement.
  */
 export class MessageStore {
-  constructor(private readonly db: Database) {}
+  private readonly batcher: AppendBatcher<NewMessage, MessageRecord>;
+
+  constructor(
+    private readonly db: Database,
+    options: MessageStoreOptions = {},
+  ) {
+    this.batcher = new AppendBatcher((batch) => this.flush(batch), options.maxBatch ?? MAX_APPEND_BATCH);
+  }
 
   /**
-   * Allocates the conversation's next seq and stores the message, atomically. Rejects with a unique
-   * violation when (sender, clientMessageId) exists; the rollback then also returns the seq.
+   * Allocates the conversation's next seq and stores the message, atomically. Rejects with a unique violation
+   * when (sender, clientMessageId) exists (stored, or earlier in the same batch; the stored message is readable
+   * by `byClientId` when it rejects), and no seq is used; rejects when the conversation does not exist.
+   *
+   * Group commit: messages that arrive while a flush runs are stored together by the next one, in one
+   * transaction (lock the batch's conversations, allocate each message's seq in arrival order, one update of the
+   * conversations, one multi-row insert). All seqs a batch takes in a conversation are allocated under that
+   * conversation's row lock and commit together, so seqs of one conversation still commit in order.
    */
-  async append(message: NewMessage): Promise<MessageRecord> {
-    return this.db.knex.transaction(async (trx) => {
-      const seq = await this.nextSeq(trx, message.conversationId, message.createdAt);
-      const [id] = await trx('messages').insert({
-        conversation_id: message.conversationId,
-        seq,
-        sender_id: message.senderId,
-        type: message.type,
-        content: message.content,
-        status: 'SENT',
-        client_message_id: message.clientMessageId,
-        mentions: message.mentions.length ? `,${message.mentions.join(',')},` : null,
-        created_at: message.createdAt,
-      });
-      return { ...message, id: String(id), seq, status: 'SENT' as const };
-    });
+  append(message: NewMessage): Promise<MessageRecord> {
+    return this.batcher.push(message);
   }
 
   /** The message a sender stored under a client id, if any. */
@@ -134,6 +177,132 @@ export class MessageStore {
   async recall(id: string): Promise<boolean> {
     const changed = await this.db.knex('messages').where({ id, status: 'SENT' }).update({ status: 'RECALLED', content: '' });
     return changed === 1;
+  }
+
+  /**
+   * Stores one batch and settles each of its appends. A batch of one takes the single-message transaction (four
+   * statements, no cheaper way). After a unique violation (another node stored the same client id between our
+   * check and our insert) or a deadlock the batch is rolled back and its messages are stored one by one, so
+   * correctness never depends on that race.
+   */
+  private async flush(batch: Item[]): Promise<void> {
+    if (batch.length === 1) return this.settleOne(batch[0]!);
+    let outcome: Map<Item, MessageRecord | Error>;
+    try {
+      outcome = await this.db.knex.transaction((trx) => this.storeBatch(trx, batch));
+    } catch (error) {
+      if (!retryOneByOne(error)) throw error; // the batcher rejects every append of the batch
+      for (const item of batch) await this.settleOne(item);
+      return;
+    }
+    // Settled only after commit: a duplicate's caller reads the stored message, which must be visible by then.
+    for (const item of batch) {
+      const result = outcome.get(item)!;
+      if (result instanceof Error) item.reject(result);
+      else item.resolve(result);
+    }
+  }
+
+  private async settleOne(item: Item): Promise<void> {
+    try {
+      item.resolve(await this.appendOne(item.input));
+    } catch (error) {
+      item.reject(error);
+    }
+  }
+
+  /**
+   * One transaction for many messages: lock the batch's conversations, find which client ids are stored, advance
+   * the conversations in one statement, insert every row in one statement, and learn the new rows' ids. Returns
+   * each append's record or the error it rejects with.
+   */
+  private async storeBatch(trx: Knex.Transaction, batch: Item[]): Promise<Map<Item, MessageRecord | Error>> {
+    const mysql = this.db.dialect === 'mysql';
+    const outcome = new Map<Item, MessageRecord | Error>();
+
+    // Each conversation's last seq, its row locked until commit. In primary-key order on MySQL, so two nodes'
+    // batches cannot deadlock on each other; on SQLite a no-op update takes the database's write lock first
+    // (a read first would have to upgrade its lock later, which can fail when another connection wrote).
+    const conversationIds = [...new Set(batch.map((item) => item.input.conversationId))].sort((a, b) => Number(a) - Number(b));
+    const marks = (n: number) => Array.from({ length: n }, () => '?').join(', ');
+    const locked: Row[] = mysql
+      ? await trx('conversations').select('id', 'last_seq').whereIn('id', conversationIds).forUpdate()
+      : await trx.raw(`update conversations set last_seq = last_seq where id in (${marks(conversationIds.length)}) returning id, last_seq`, conversationIds);
+    const lastSeq = new Map(locked.map((row) => [String(row.id), Number(row.last_seq)]));
+
+    // Client ids already stored: those appends are resends.
+    const stored = new Set<string>();
+    const rows = await trx('messages')
+      .select('sender_id', 'client_message_id')
+      .where((q) => {
+        for (const { input } of batch) q.orWhere({ sender_id: input.senderId, client_message_id: input.clientMessageId });
+      });
+    for (const row of rows) stored.add(clientKey(String(row.sender_id), String(row.client_message_id)));
+
+    // In arrival order: an append is stored if its conversation exists and its client id is neither stored nor
+    // taken by an earlier append of this batch; it takes the next seq of its conversation.
+    const taken = new Set<string>();
+    const accepted: Array<{ item: Item; record: MessageRecord }> = [];
+    const next = new Map(lastSeq);
+    const lastAt = new Map<string, number>();
+    for (const item of batch) {
+      const m = item.input;
+      const seq = next.get(m.conversationId);
+      if (seq === undefined) {
+        outcome.set(item, missingConversation(m.conversationId));
+        continue;
+      }
+      const key = clientKey(m.senderId, m.clientMessageId);
+      if (stored.has(key) || taken.has(key)) {
+        outcome.set(item, duplicateOf(m));
+        continue;
+      }
+      taken.add(key);
+      next.set(m.conversationId, seq + 1);
+      lastAt.set(m.conversationId, m.createdAt);
+      accepted.push({ item, record: { ...m, id: '', seq: seq + 1, status: 'SENT' } });
+    }
+    if (accepted.length === 0) return outcome;
+
+    // Every conversation advanced in one statement, every row inserted in one.
+    const ids = [...lastAt.keys()];
+    const whens = ids.map(() => 'when ? then ?').join(' ');
+    await trx.raw(`update conversations set last_seq = case id ${whens} end, last_message_at = case id ${whens} end where id in (${marks(ids.length)})`, [
+      ...ids.flatMap((id) => [id, next.get(id)!]),
+      ...ids.flatMap((id) => [id, lastAt.get(id)!]),
+      ...ids,
+    ]);
+    const insert = trx('messages').insert(accepted.map(({ record }) => toRow(record)));
+    let inserted: Row[];
+    if (mysql) {
+      await insert;
+      // The ids, read back by (conversation, seq): no reliance on how the server hands out auto-increments.
+      inserted = await trx('messages')
+        .select('id', 'conversation_id', 'seq')
+        .where((q) => {
+          for (const id of ids) q.orWhere((w) => w.where('conversation_id', id).andWhere('seq', '>', lastSeq.get(id)!).andWhere('seq', '<=', next.get(id)!));
+        });
+    } else {
+      inserted = await insert.returning(['id', 'conversation_id', 'seq']);
+    }
+    const place = (conversationId: unknown, seq: unknown) => `${String(conversationId)}:${Number(seq)}`;
+    const idAt = new Map(inserted.map((row) => [place(row.conversation_id, row.seq), String(row.id)]));
+    for (const { item, record } of accepted) {
+      const id = idAt.get(place(record.conversationId, record.seq));
+      if (id === undefined) throw new Error(`message ${record.conversationId}:${record.seq} was not read back after its insert`);
+      record.id = id;
+      outcome.set(item, record);
+    }
+    return outcome;
+  }
+
+  /** The single-message transaction: allocate the seq, insert the row. */
+  private async appendOne(message: NewMessage): Promise<MessageRecord> {
+    return this.db.knex.transaction(async (trx) => {
+      const seq = await this.nextSeq(trx, message.conversationId, message.createdAt);
+      const [id] = await trx('messages').insert(toRow({ ...message, seq }));
+      return { ...message, id: String(id), seq, status: 'SENT' as const };
+    });
   }
 
   /**
