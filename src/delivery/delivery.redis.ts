@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Attachment, Delivery, DeliveryEngine, Envelope } from './delivery';
-import { RedisRoutes, silentLog, throwFirstError, type DeliveryLog, type RedisRoutesOptions } from './routes.redis';
+import { RedisRoutes, silentLog, type DeliveryLog, type RedisRoutesOptions } from './routes.redis';
 
 /** Options of {@link RedisDeliveryEngine}: those of its routing records, plus its queue. */
 export interface RedisDeliveryEngineOptions extends RedisRoutesOptions {
@@ -14,6 +14,17 @@ export interface RedisDeliveryEngineOptions extends RedisRoutesOptions {
    * instead of growing forever. @default 600
    */
   queueTtlSeconds?: number;
+}
+
+/** A `deliver` call in the push queue. */
+interface PendingPush {
+  /** Its lookup is done: `byNode` is final. */
+  ready: boolean;
+  /** Target node -> its recipients: one envelope each. */
+  byNode: Map<string, string[]>;
+  delivery: Delivery;
+  /** Resolves the call, or rejects it with `err`; later calls are no-ops. */
+  settle(err?: unknown): void;
 }
 
 /** Pause after a failed blocking pop, so a Redis outage does not become a busy loop while ioredis reconnects. */
@@ -39,10 +50,15 @@ export class RedisDeliveryEngine implements DeliveryEngine {
   private readonly queueTtlMs: number;
   private readonly log: DeliveryLog;
   /**
-   * Resolves when the previous `deliver` has written its pushes. The lookups of concurrent calls overlap,
-   * but their pushes go out in call order, which is what keeps each node's queue in call order.
+   * The `deliver` calls whose envelopes are not written yet, in call order. Their lookups overlap (and are
+   * coalesced by {@link RedisRoutes.lookup}); one flusher at a time writes the longest ready prefix of the
+   * queue in one pipeline, in call order, which is what keeps each node's queue in call order.
    */
-  private pushTurn: Promise<void> = Promise.resolve();
+  private pushes: PendingPush[] = [];
+  /** A flush is scheduled or its pipeline is in flight: calls that become ready wait for the next one. */
+  private pushBusy = false;
+  /** Pipelines of envelopes sent by this engine so far (for tests and metrics). */
+  pushPipelines = 0;
   private loop?: Promise<void>;
   /** Set first thing in close(), so the consumer loop stops at its next check. */
   private stopped = false;
@@ -83,37 +99,90 @@ export class RedisDeliveryEngine implements DeliveryEngine {
   }
 
   async deliver(userIds: readonly string[], delivery: Delivery): Promise<void> {
-    const previous = this.pushTurn;
-    let done!: () => void;
-    this.pushTurn = new Promise<void>((resolve) => (done = resolve));
-    let sent: Promise<[Error | null, unknown][] | null> | undefined;
-    const byNode = new Map<string, string[]>();
+    // Queued at call time, so pushes go out in call order whenever each call's lookup completes.
+    const push: PendingPush = { ready: false, byNode: new Map(), delivery, settle: () => undefined };
+    const settled = new Promise<void>((resolve, reject) => {
+      push.settle = (err) => (err === undefined ? resolve() : reject(err));
+    });
+    this.pushes.push(push);
     try {
       const routes = await this.routes.lookup(userIds);
       for (const [userId, userRoutes] of routes) {
         for (const nodeId of new Set(userRoutes.map((r) => r.nodeId))) {
-          const list = byNode.get(nodeId);
+          const list = push.byNode.get(nodeId);
           if (list) list.push(userId);
-          else byNode.set(nodeId, [userId]);
+          else push.byNode.set(nodeId, [userId]);
         }
       }
-      await previous;
-      if (byNode.size > 0) {
-        const pipeline = this.redis.pipeline();
-        for (const [nodeId, users] of byNode) {
-          const key = this.queueKey(nodeId);
-          pipeline.rpush(key, JSON.stringify({ ...delivery, users }));
-          // Refreshed on every push, so only the queue of a node that stopped consuming runs out.
-          pipeline.pexpire(key, this.queueTtlMs);
-        }
-        sent = pipeline.exec();
-      }
-    } finally {
-      done();
+    } catch (err) {
+      // Stays in the queue as a no-op, so the calls behind it are not held up.
+      push.byNode.clear();
+      push.settle(err);
     }
-    if (!sent) return;
-    throwFirstError(await sent);
-    for (const nodeId of byNode.keys()) this.enqueued.set(nodeId, (this.enqueued.get(nodeId) ?? 0) + 1);
+    push.ready = true;
+    // Nobody to push to: done now, whatever is ahead in the queue.
+    if (push.byNode.size === 0) push.settle();
+    this.schedulePushes();
+    return settled;
+  }
+
+  private schedulePushes(): void {
+    if (this.pushBusy || !this.pushes[0]?.ready) return;
+    this.pushBusy = true;
+    // After the current poll phase: every call whose lookup came back meanwhile joins the same pipeline.
+    setImmediate(() => void this.flushPushes());
+  }
+
+  private async flushPushes(): Promise<void> {
+    let ready = 0;
+    while (ready < this.pushes.length && this.pushes[ready]!.ready) ready++;
+    const batch = this.pushes.splice(0, ready);
+    try {
+      await this.writePushes(batch);
+    } finally {
+      this.pushBusy = false;
+      this.schedulePushes();
+    }
+  }
+
+  /** Writes the envelopes of `batch`, in order, in one pipeline; settles each call, never throws. */
+  private async writePushes(batch: PendingPush[]): Promise<void> {
+    const pipeline = this.redis.pipeline();
+    /** Per call with something to push: where its replies end. */
+    const ends: [PendingPush, number][] = [];
+    let commands = 0;
+    for (const push of batch) {
+      if (push.byNode.size === 0) continue;
+      for (const [nodeId, users] of push.byNode) {
+        const key = this.queueKey(nodeId);
+        pipeline.rpush(key, JSON.stringify({ ...push.delivery, users }));
+        // Refreshed on every push, so only the queue of a node that stopped consuming runs out.
+        pipeline.pexpire(key, this.queueTtlMs);
+        commands += 2;
+      }
+      ends.push([push, commands]);
+    }
+    if (ends.length === 0) return;
+    let replies: [Error | null, unknown][] | null;
+    try {
+      this.pushPipelines++;
+      replies = await pipeline.exec();
+      if (!replies) throw new Error('pipeline was discarded');
+    } catch (err) {
+      for (const [push] of ends) push.settle(err);
+      return;
+    }
+    let start = 0;
+    for (const [push, end] of ends) {
+      const err = replies.slice(start, end).find(([e]) => e)?.[0];
+      start = end;
+      if (err) {
+        push.settle(err);
+        continue;
+      }
+      for (const nodeId of push.byNode.keys()) this.enqueued.set(nodeId, (this.enqueued.get(nodeId) ?? 0) + 1);
+      push.settle();
+    }
   }
 
   async consume(handler: (envelope: Envelope) => void): Promise<void> {

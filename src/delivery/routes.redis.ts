@@ -81,6 +81,14 @@ interface Scripts {
   imDeliveryPrune(key: string, nowMs: number): Promise<number>;
 }
 
+/** A {@link RedisRoutes.lookup} call waiting for its pipeline. */
+interface PendingLookup {
+  /** Distinct. */
+  userIds: string[];
+  resolve(routes: Map<string, readonly Route[]>): void;
+  reject(err: unknown): void;
+}
+
 /** One parsed routing record. */
 export interface Route {
   nodeId: string;
@@ -116,6 +124,12 @@ export class RedisRoutes {
   private readonly local = new Map<string, Map<string, string>>();
   private readonly renewTimer: NodeJS.Timeout;
   private readonly onReady = () => this.renew();
+  /** Lookups waiting for the next pipeline, in call order. */
+  private lookups: PendingLookup[] = [];
+  /** A flush is scheduled or a pipeline is in flight: new lookups wait for it. */
+  private lookupBusy = false;
+  /** Pipelines sent by {@link lookup} so far (for tests and metrics). */
+  lookupPipelines = 0;
 
   constructor(options: RedisRoutesOptions) {
     this.nodeId = options.nodeId;
@@ -162,30 +176,99 @@ export class RedisRoutes {
     return last === 1;
   }
 
-  /** The live routes of each of `userIds` that has one, in one round trip; schedules removal of stale ones. */
-  async lookup(userIds: readonly string[]): Promise<Map<string, Route[]>> {
+  /**
+   * The live routes of each of `userIds` that has one; schedules removal of stale ones.
+   *
+   * Calls are coalesced: those made in the same turn of the event loop, or while an earlier lookup is in
+   * flight, share one pipeline of HGETALL (each user read once however many callers ask), and each caller
+   * gets its own users' routes. At most one lookup pipeline is in flight per instance, so under load the
+   * batches grow instead of the number of writes and round trips. The route arrays may be shared between
+   * callers: read them, do not change them.
+   */
+  lookup(userIds: readonly string[]): Promise<Map<string, readonly Route[]>> {
     const unique = [...new Set(userIds)];
-    const result = new Map<string, Route[]>();
-    if (unique.length === 0) return result;
+    if (unique.length === 0) return Promise.resolve(new Map());
+    return new Promise<Map<string, readonly Route[]>>((resolve, reject) => {
+      this.lookups.push({ userIds: unique, resolve, reject });
+      this.scheduleLookups();
+    });
+  }
+
+  private scheduleLookups(): void {
+    if (this.lookupBusy || this.lookups.length === 0) return;
+    this.lookupBusy = true;
+    // setImmediate rather than nextTick: the requests read in one poll phase of the loop all get to join.
+    setImmediate(() => void this.flushLookups());
+  }
+
+  private async flushLookups(): Promise<void> {
+    const batch = this.lookups;
+    this.lookups = [];
+    try {
+      await this.runLookups(batch);
+    } finally {
+      this.lookupBusy = false;
+      this.scheduleLookups();
+    }
+  }
+
+  /** One pipeline for every lookup of `batch`; settles each of them, never throws. */
+  private async runLookups(batch: PendingLookup[]): Promise<void> {
+    /** userId -> index of its reply. */
+    const index = new Map<string, number>();
     const pipeline = this.redis.pipeline();
-    for (const userId of unique) pipeline.hgetall(this.routeKey(userId));
-    const replies = throwFirstError(await pipeline.exec());
+    for (const { userIds } of batch) {
+      for (const userId of userIds) {
+        if (index.has(userId)) continue;
+        index.set(userId, index.size);
+        pipeline.hgetall(this.routeKey(userId));
+      }
+    }
+    let replies: [Error | null, unknown][] | null;
+    try {
+      this.lookupPipelines++;
+      replies = await pipeline.exec();
+      if (!replies) throw new Error('pipeline was discarded');
+    } catch (err) {
+      for (const lookup of batch) lookup.reject(err);
+      return;
+    }
     const now = Date.now();
+    // Parsed once per user, whoever asked for it.
+    const parsed: (Route[] | Error)[] = [];
     const stale: string[] = [];
-    unique.forEach((userId, i) => {
-      const fields = replies[i] as Record<string, string>;
+    for (const [userId, i] of index) {
+      const [err, fields] = replies[i]!;
+      if (err) {
+        parsed.push(err);
+        continue;
+      }
       const live: Route[] = [];
       let hasStale = false;
-      for (const value of Object.values(fields)) {
+      for (const value of Object.values(fields as Record<string, string>)) {
         const route = parseRoute(value);
         if (route && route.expiresAtMs > now) live.push(route);
         else hasStale = true;
       }
-      if (live.length > 0) result.set(userId, live);
+      parsed.push(live);
       if (hasStale) stale.push(userId);
-    });
+    }
     if (stale.length > 0) this.prune(stale, now);
-    return result;
+    for (const lookup of batch) {
+      const result = new Map<string, readonly Route[]>();
+      let failed: Error | undefined;
+      for (const userId of lookup.userIds) {
+        const routes = parsed[index.get(userId)!]!;
+        if (routes instanceof Error) {
+          // A command error fails only the lookups that include that user.
+          failed = routes;
+          break;
+        }
+        if (routes.length > 0) result.set(userId, routes);
+      }
+      if (failed) lookup.reject(failed);
+      else lookup.resolve(result);
+    }
   }
 
   /** Removes expired fields in the background: the caller has its answer and must not wait on cleanup. */

@@ -3,6 +3,7 @@ import { MemoryBroker, MemoryDeliveryEngine } from '../../src/delivery/delivery.
 import { RedisPubSub } from 'graphql-redis-subscriptions';
 import { PubSubDeliveryEngine } from '../../src/delivery/delivery.pubsub';
 import { RedisDeliveryEngine, type RedisDeliveryEngineOptions } from '../../src/delivery/delivery.redis';
+import type { Envelope } from '../../src/delivery/delivery';
 import { deliveryEngineSuite, eventually } from './delivery-engine.suite';
 
 deliveryEngineSuite('memory', async () => {
@@ -182,6 +183,147 @@ if (!redisUrl) {
       await a.deliver([u], { event: { ...event, conversationId: 'after' } });
       await eventually(() => got.length === 1, 3000, 'the envelope after the failing one');
       expect(got).toEqual(['after']);
+    });
+
+    describe('coalescing', () => {
+      /** An engine on a client of its own, with every pipeline it opens counted, and what its node receives. */
+      const counted = async (nodeId: string, options: Partial<RedisDeliveryEngineOptions> = {}) => {
+        const redis = env.client();
+        const pipelines = jest.spyOn(redis, 'pipeline');
+        const engine = make(nodeId, { redis, ...options });
+        const got: Envelope[] = [];
+        await engine.consume((e) => got.push(e));
+        return { engine, pipelines, got };
+      };
+      const ev = (n: number) => ({ ...event, conversationId: String(n) });
+      const order = (got: Envelope[]) => got.map((e) => Number((e.event as any).conversationId));
+      const attachAll = async (engine: RedisDeliveryEngine, users: string[]) => {
+        for (const [i, userId] of users.entries()) await engine.attach({ userId, terminal: 'WEB', connectionId: `${engine.nodeId}-${i}` });
+      };
+
+      it('should answer concurrent online() calls with one pipeline, each caller its own users', async () => {
+        const { engine: a, pipelines } = await counted('a');
+        const b = make('b');
+        const [onA, onB, off] = [[uid('a'), uid('a')], [uid('b')], uid('off')];
+        await attachAll(a, onA);
+        await attachAll(b, onB);
+        pipelines.mockClear();
+        const asked = [[onA[0]!, off], [onA[1]!, onB[0]!, onA[0]!], [off], [], [onB[0]!, onB[0]!]];
+        const answers = await Promise.all(asked.map((users) => a.online(users)));
+        expect(answers).toEqual([new Set([onA[0]]), new Set([onA[1], onB[0], onA[0]]), new Set(), new Set(), new Set([onB[0]])]);
+        expect(pipelines).toHaveBeenCalledTimes(1);
+        // Each user read once, however many callers asked.
+        const hgetall = pipelines.mock.results[0]!.value._queue.map((c: { name: string }) => c.name);
+        expect(hgetall).toEqual(['hgetall', 'hgetall', 'hgetall', 'hgetall']);
+      });
+
+      it('should coalesce concurrent deliver() calls into one lookup and one push pipeline, one envelope per node per call, in call order', async () => {
+        const { engine: a, pipelines, got: gotA } = await counted('a');
+        const { engine: b, got: gotB } = await counted('b');
+        const onA = [uid('a'), uid('a'), uid('a')];
+        const onB = [uid('b'), uid('b')];
+        const both = uid('both');
+        await attachAll(a, [...onA, both]);
+        await attachAll(b, [...onB, both]);
+        pipelines.mockClear();
+        const n = 60;
+        // Call i goes to a varying subset, and to nobody online every 7th time.
+        const recipients = (i: number) =>
+          i % 7 === 3 ? [uid('off')] : [onA[i % 3]!, onB[i % 2]!, ...(i % 5 === 0 ? [both, onA[(i + 1) % 3]!] : [])];
+        const online = a.online([...onA, ...onB]);
+        await Promise.all(Array.from({ length: n }, (_, i) => a.deliver(recipients(i), { event: ev(i) })));
+        expect(await online).toEqual(new Set([...onA, ...onB]));
+        // One pipeline of HGETALL for all of them and online(), then one pipeline of pushes.
+        expect(pipelines).toHaveBeenCalledTimes(2);
+        expect(a.pushPipelines).toBe(1);
+
+        const sent = Array.from({ length: n }, (_, i) => i).filter((i) => i % 7 !== 3);
+        await eventually(() => gotA.length === sent.length && gotB.length === sent.length, 5000, 'every envelope');
+        expect(order(gotA)).toEqual(sent);
+        expect(order(gotB)).toEqual(sent);
+        for (const [k, i] of sent.entries()) {
+          const users = recipients(i);
+          expect([...gotA[k]!.users].sort()).toEqual(users.filter((u) => onA.includes(u) || u === both).sort());
+          expect([...gotB[k]!.users].sort()).toEqual(users.filter((u) => onB.includes(u) || u === both).sort());
+        }
+        expect(a.enqueued).toEqual(new Map([[a.nodeId, sent.length], [b.nodeId, sent.length]]));
+      });
+
+      it('should batch calls made while a pipeline is in flight into the next one, still in call order', async () => {
+        const { engine: a, pipelines } = await counted('a');
+        const { engine: b, got } = await counted('b');
+        const u = uid('u');
+        await b.attach({ userId: u, terminal: 'WEB', connectionId: 'c1' });
+        pipelines.mockClear();
+        // Waves of calls, each started one turn of the loop after the previous one, so they overlap the
+        // lookups and pushes of the earlier waves.
+        const calls: Promise<void>[] = [];
+        const waves = 10;
+        const perWave = 20;
+        for (let w = 0; w < waves; w++) {
+          for (let i = 0; i < perWave; i++) calls.push(a.deliver([u], { event: ev(w * perWave + i) }));
+          await new Promise((r) => setImmediate(r));
+        }
+        await Promise.all(calls);
+        const total = waves * perWave;
+        await eventually(() => got.length === total, 5000, `${total} envelopes`);
+        expect(order(got)).toEqual(Array.from({ length: total }, (_, i) => i));
+        // Fewer pipelines than waves of lookups plus waves of pushes, and far fewer than calls.
+        expect(pipelines.mock.calls.length).toBeLessThanOrEqual(2 * waves);
+        expect(a.pushPipelines).toBeLessThan(total / 4);
+      });
+
+      it('should fail only the calls whose users or queues fail, not the others in the same pipelines', async () => {
+        const { engine: a, pipelines } = await counted('a');
+        const { engine: b, got: gotB } = await counted('b');
+        const [good, broken] = [uid('good'), uid('broken')];
+        await b.attach({ userId: good, terminal: 'WEB', connectionId: 'c1' });
+        // Not a hash: HGETALL of it fails with WRONGTYPE.
+        await env.admin.set(`${env.keyPrefix}route:${broken}`, 'x');
+        pipelines.mockClear();
+        const results = await Promise.allSettled([
+          a.online([good]),
+          a.online([good, broken]),
+          a.deliver([good], { event: ev(1) }),
+          a.deliver([broken, good], { event: ev(2) }),
+          a.deliver([good], { event: ev(3) }),
+        ]);
+        expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled']);
+        expect((results[0] as PromiseFulfilledResult<Set<string>>).value).toEqual(new Set([good]));
+        expect(String((results[1] as PromiseRejectedResult).reason)).toMatch(/WRONGTYPE/);
+        expect(pipelines).toHaveBeenCalledTimes(2);
+        await eventually(() => gotB.length === 2, 3000, 'the two good deliveries');
+        expect(order(gotB)).toEqual([1, 3]);
+
+        // A queue that cannot be pushed to fails the calls that push to it, not the others in the pipeline.
+        const c = make('c');
+        const onC = uid('c');
+        await c.attach({ userId: onC, terminal: 'WEB', connectionId: 'c2' });
+        await env.admin.set(`${env.keyPrefix}unread:${c.nodeId}`, 'x');
+        const pushed = await Promise.allSettled([
+          a.deliver([good], { event: ev(4) }),
+          a.deliver([onC], { event: ev(5) }),
+          a.deliver([good, onC], { event: ev(6) }),
+          a.deliver([good], { event: ev(7) }),
+        ]);
+        expect(pushed.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+        // The call that failed on c's queue still pushed b's envelope (at most once, no retry).
+        await eventually(() => gotB.length === 5, 3000, 'b’s envelopes');
+        expect(order(gotB)).toEqual([1, 3, 4, 6, 7]);
+        expect(a.enqueued.get(b.nodeId)).toBe(4);
+        expect(a.enqueued.get(c.nodeId)).toBeUndefined();
+      });
+
+      it('should reject every waiting call when the connection is gone, and not hold later ones', async () => {
+        const redis = env.client();
+        const a = make('a', { redis });
+        const u = uid('u');
+        await redis.ping();
+        redis.disconnect();
+        const results = await Promise.allSettled([a.online([u]), a.deliver([u], { event: ev(1) }), a.deliver([u], { event: ev(2) })]);
+        expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+        await expect(a.deliver([u], { event: ev(3) })).rejects.toThrow();
+      });
     });
 
     it('should delete the node’s queue and records on close, with or without a waiting consumer', async () => {
