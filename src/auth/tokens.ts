@@ -17,6 +17,12 @@ export class Tokens {
    * secret, which was a fifth of the platform's CPU per request.
    */
   private readonly secret: KeyObject;
+  /**
+   * Tokens already verified, until they expire: a client sends the same token with every request, and the
+   * signature check is a measurable share of a busy platform's CPU. Whether the session is still live is
+   * checked separately on every request.
+   */
+  private readonly verified = new Map<string, { viewer: Viewer; expiresAt: number }>();
 
   /**
    * @param secret HS256 key shared by every node
@@ -41,10 +47,19 @@ export class Tokens {
 
   /** The viewer an access token names, or undefined when it is bad or expired. */
   verify(token: string): Viewer | undefined {
+    const known = this.verified.get(token);
+    if (known) {
+      if (known.expiresAt > Date.now()) return known.viewer;
+      this.verified.delete(token);
+      return undefined;
+    }
     try {
-      const claims = jwt.verify(token, this.secret, { algorithms: ['HS256'] }) as Partial<AccessClaims>;
-      if (!claims.sub || !claims.sid || !claims.term || !(claims.term in Terminal)) return undefined;
-      return { userId: claims.sub, sessionId: claims.sid, terminal: claims.term };
+      const claims = jwt.verify(token, this.secret, { algorithms: ['HS256'] }) as Partial<AccessClaims> & { exp?: number };
+      if (!claims.sub || !claims.sid || !claims.term || !(claims.term in Terminal) || !claims.exp) return undefined;
+      const viewer: Viewer = { userId: claims.sub, sessionId: claims.sid, terminal: claims.term };
+      if (this.verified.size >= 50_000) this.verified.clear();
+      this.verified.set(token, { viewer, expiresAt: claims.exp * 1000 });
+      return viewer;
     } catch {
       return undefined;
     }

@@ -1,4 +1,4 @@
-import { GraphQLError, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql';
+import { BREAK, GraphQLError, visit, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql';
 import depthLimit from 'graphql-depth-limit';
 import { getComplexity, simpleEstimator } from 'graphql-query-complexity';
 
@@ -17,6 +17,27 @@ export const depthRule = (limits: OperationLimits): ValidationRule => depthLimit
  * The cost of an operation, or an error naming the limit. Runs after validation, when variables are known
  * (list sizes are not multiplied in: every list the API returns is bounded server-side).
  */
+/**
+ * Costs of documents whose cost cannot depend on variables (no @skip or @include), per operation name. Apollo
+ * and the subscription document cache hand back the same DocumentNode for the same text, so the sends of a
+ * busy client are costed once.
+ */
+const fixedCosts = new WeakMap<DocumentNode, Map<string, number> | null>();
+
+function hasConditionalDirective(document: DocumentNode): boolean {
+  let found = false;
+  visit(document, {
+    Directive(node) {
+      if (node.name.value === 'skip' || node.name.value === 'include') {
+        found = true;
+        return BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found;
+}
+
 export function costError(
   schema: GraphQLSchema,
   document: DocumentNode,
@@ -24,6 +45,10 @@ export function costError(
   operationName: string | null | undefined,
   limits: OperationLimits,
 ): GraphQLError | undefined {
+  let known = fixedCosts.get(document);
+  if (known === undefined) fixedCosts.set(document, (known = hasConditionalDirective(document) ? null : new Map()));
+  const cached = known?.get(operationName ?? '');
+  if (cached !== undefined) return cached <= limits.maxCost ? undefined : tooCostly(cached, limits);
   let cost: number;
   try {
     cost = getComplexity({
@@ -38,6 +63,9 @@ export function costError(
     if (error instanceof GraphQLError) return new GraphQLError(error.message, { extensions: { code: 'BAD_USER_INPUT' } });
     throw error;
   }
-  if (cost <= limits.maxCost) return undefined;
-  return new GraphQLError(`query: costs ${cost}, above the limit of ${limits.maxCost}`, { extensions: { code: 'BAD_USER_INPUT' } });
+  known?.set(operationName ?? '', cost);
+  return cost <= limits.maxCost ? undefined : tooCostly(cost, limits);
 }
+
+const tooCostly = (cost: number, limits: OperationLimits): GraphQLError =>
+  new GraphQLError(`query: costs ${cost}, above the limit of ${limits.maxCost}`, { extensions: { code: 'BAD_USER_INPUT' } });
