@@ -350,6 +350,18 @@ describe('group messages', () => {
       expect(broker.enqueued.get('a')).toBe(enqueued.a + 1);
       expect(broker.enqueued.get('b')).toBe(enqueued.b + 1);
       expect(recorders.every((r) => r.events.filter((e) => e.__typename === 'MessageEvent').length === 1)).toBe(true);
+
+      // A large group's member list is not carried in its events, yet a subscriber that selects it gets it whole.
+      const watcher = await suite.listen(owner, {
+        on: b,
+        query: `subscription { events { __typename ... on GroupEvent { change member { id } group { id memberCount members { user { id } } } } } }`,
+      });
+      const leaver = users[users.length - 1]!;
+      await ok(a, LEAVE, { g: group.id }, leaver.token);
+      const left = await watcher.next((e) => e.__typename === 'GroupEvent' && e.change === 'MEMBER_LEFT' && e.member?.id === leaver.id, 10_000);
+      expect(left.group.memberCount).toBe(MEMBERS - 1);
+      expect(left.group.members).toHaveLength(MEMBERS - 1);
+      expect(left.group.members.map((m: { user: { id: string } }) => m.user.id)).not.toContain(leaver.id);
     }, 120_000);
   });
 });

@@ -34,6 +34,13 @@ export interface GroupStanding {
   profile: User | null;
 }
 
+/**
+ * Up to this many members travel inside a GroupEvent. A larger group's member list is left out of the envelope
+ * and loaded, batched per node, only by subscribers that select it: otherwise each join to a 3,000-member
+ * group would be a half-megabyte envelope per node per new member.
+ */
+const INLINE_EVENT_MEMBERS = 100;
+
 /** Roles that moderate a group: edit it, answer applications, remove members, recall any message. */
 export const MODERATORS: readonly GroupRole[] = [GroupRole.OWNER, GroupRole.ADMIN];
 
@@ -384,7 +391,8 @@ export class GroupsService {
     await this.presence.fill([...concerned.values()]);
     const recipients = [...group.members!.map((m) => m.user.id), ...(about.alsoTo ?? [])];
     const subjects = about.members?.length ? about.members.map((id) => concerned.get(id) ?? null) : [null];
-    for (const member of subjects) await this.notifier.send(recipients, { __typename: 'GroupEvent', change, group, member });
+    const inEvent = group.members!.length > INLINE_EVENT_MEMBERS ? { ...group, members: undefined } : group;
+    for (const member of subjects) await this.notifier.send(recipients, { __typename: 'GroupEvent', change, group: inEvent, member });
     return group;
   }
 
@@ -392,7 +400,7 @@ export class GroupsService {
   private async loaded(groupId: string): Promise<Group> {
     const [group] = await this.toGroups(await this.db.knex('groups').select('*').where({ id: groupId }));
     const [members] = await this.membersOf([groupId]);
-    await this.presence.fill([group!.owner, ...members!.map((m) => m.user)]);
+    await this.presence.fill([group!.owner, ...(members!.length > INLINE_EVENT_MEMBERS ? [] : members!.map((m) => m.user))]);
     return { ...group!, members: members!, memberCount: members!.length };
   }
 
