@@ -1,4 +1,4 @@
-import { AppendBatcher } from '../src/messages/append-batcher';
+import { Batcher } from '../src/common/batcher';
 import { isUniqueViolation } from '../src/db/errors';
 import { MessageStore, type MessageRecord, type NewMessage } from '../src/messages/messages.store';
 import { befriend, ok, register, type TestUser } from './support/client';
@@ -14,12 +14,12 @@ const rejection = (r: PromiseSettledResult<unknown>): unknown => {
   return r.reason;
 };
 
-describe('AppendBatcher', () => {
+describe('Batcher', () => {
   it('flushes what one turn queued together, one flush at a time, at most maxBatch per flush', async () => {
     const flushes: number[][] = [];
     let release: () => void = () => undefined;
     let gate: Promise<void> = Promise.resolve();
-    const batcher = new AppendBatcher<number, number>(async (batch) => {
+    const batcher = new Batcher<number, number>(async (batch) => {
       flushes.push(batch.map((item) => item.input));
       await gate;
       for (const item of batch) item.resolve(item.input * 10);
@@ -39,7 +39,7 @@ describe('AppendBatcher', () => {
   it('rejects every append of a flush that throws, and one that leaves an append unsettled', async () => {
     const boom = new Error('boom');
     let calls = 0;
-    const batcher = new AppendBatcher<number, number>(async (batch) => {
+    const batcher = new Batcher<number, number>(async (batch) => {
       calls++;
       if (calls === 1) throw boom;
       batch[0]!.resolve(1);

@@ -1,3 +1,4 @@
+import { Batcher } from '../common/batcher';
 import type { Database } from '../db/database';
 import { isUniqueViolation } from '../db/errors';
 import { badInput, conflict, forbidden, notFound, rateLimited } from '../common/errors';
@@ -16,6 +17,17 @@ import { toMessages } from './message.views';
 import { MessageType, type Message, type SendMessageInput, type SyncPayload } from './message.types';
 import type { MessageRecord, MessageStore, SeqRange } from './messages.store';
 import { decodeCursor, encodeCursor } from './sync-cursor';
+
+/** A friendship row joined with its user's profile, as private sends need it. */
+interface FriendshipRoute {
+  user_id: string | number;
+  friend_id: string | number;
+  conversation_id: string | number;
+  username: string;
+  nickname: string;
+  avatar_url: string | null;
+  signature: string | null;
+}
 
 /** How long a sender may recall a message. */
 export const RECALL_WINDOW_MS = 300_000;
@@ -36,6 +48,20 @@ export class MessagesService {
     private readonly limiter: RateLimiter,
     private readonly log: Logger,
   ) {}
+
+  /**
+   * The friendship (with the sender's profile) behind each private send; the sends of one turn of the event
+   * loop share one query.
+   */
+  private readonly friendships = new Batcher<{ userId: string; friendId: string }, FriendshipRoute | undefined>(async (batch) => {
+    const rows: FriendshipRoute[] = await this.db
+      .knex('friendships as f')
+      .join('users as u', 'u.id', 'f.user_id')
+      .select('f.user_id', 'f.friend_id', 'f.conversation_id', 'u.username', 'u.nickname', 'u.avatar_url', 'u.signature')
+      .whereIn(['f.user_id', 'f.friend_id'], batch.map(({ input }) => [input.userId, input.friendId]));
+    const byPair = new Map(rows.map((row) => [`${row.user_id}:${row.friend_id}`, row]));
+    for (const item of batch) item.resolve(byPair.get(`${item.input.userId}:${item.input.friendId}`));
+  }, 500);
 
   /**
    * Stores a message and delivers it to every live terminal of the conversation's members, the sender's included.
@@ -185,11 +211,7 @@ export class MessagesService {
   private async privateRoute(viewer: Viewer, toUserId: string): Promise<Route> {
     const peerId = idArg('toUserId', toUserId);
     if (peerId === viewer.userId) throw badInput('toUserId', 'cannot message yourself');
-    const route = await this.db
-      .knex('friendships as f')
-      .join('users as u', 'u.id', 'f.user_id')
-      .first('f.conversation_id', 'u.username', 'u.nickname', 'u.avatar_url', 'u.signature')
-      .where({ 'f.user_id': viewer.userId, 'f.friend_id': peerId });
+    const route = await this.friendships.push({ userId: viewer.userId, friendId: peerId });
     if (!route) {
       if (!(await this.users.find(peerId))) throw notFound('user');
       throw forbidden('toUserId: you can only message your friends');

@@ -2,7 +2,7 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { Knex } from '@mikro-orm/knex';
 import type { Database } from '../db/database';
 import { isUniqueViolation } from '../db/errors';
-import { AppendBatcher, type BatchItem } from './append-batcher';
+import { Batcher, type BatchItem } from '../common/batcher';
 
 /** A message row as the store returns it; ids already strings. */
 export interface MessageRecord {
@@ -97,13 +97,13 @@ const toRow = (m: NewMessage & { seq: number }): Row => ({
  * few statements, see `append`) with no unit of work, and reads fetch many conversations in one statement.
  */
 export class MessageStore {
-  private readonly batcher: AppendBatcher<NewMessage, MessageRecord>;
+  private readonly batcher: Batcher<NewMessage, MessageRecord>;
 
   constructor(
     private readonly db: Database,
     options: MessageStoreOptions = {},
   ) {
-    this.batcher = new AppendBatcher((batch) => this.flush(batch), options.maxBatch ?? MAX_APPEND_BATCH);
+    this.batcher = new Batcher((batch) => this.flush(batch), options.maxBatch ?? MAX_APPEND_BATCH);
   }
 
   /**

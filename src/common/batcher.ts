@@ -6,7 +6,7 @@ export interface BatchItem<In, Out> {
 }
 
 /**
- * Group commit: `push` queues an input and returns its result's promise; queued inputs are handed to `flush` in
+ * Batching of concurrent calls (group commit for writes, one query for many lookups): `push` queues an input and returns its result's promise; queued inputs are handed to `flush` in
  * batches of at most `maxBatch`, in arrival order, one batch at a time. While a batch is being flushed new inputs
  * wait for the next one; an idle batcher starts a flush on the next turn of the event loop (setImmediate), so
  * everything queued in the same turn travels together.
@@ -14,7 +14,7 @@ export interface BatchItem<In, Out> {
  * `flush` settles each item it is given; if it throws, or returns with items unsettled, those items are
  * rejected (with its error, or with a generic one), so no caller is ever left waiting.
  */
-export class AppendBatcher<In, Out> {
+export class Batcher<In, Out> {
   private queue: Array<BatchItem<In, Out>> = [];
   private flushing = false;
   private scheduled = false;
@@ -62,7 +62,7 @@ export class AppendBatcher<In, Out> {
     try {
       await this.flush(guarded);
       if (settled < guarded.length) {
-        const error = new Error('append batch ended without settling this message');
+        const error = new Error('batch ended without settling this call');
         for (const item of guarded) item.reject(error);
       }
     } catch (error) {
