@@ -239,6 +239,20 @@ describe('private messages', () => {
   });
 
   describe('contacts', () => {
+    it('should hide a conversation from the list until a newer message arrives, keeping its history', async () => {
+      const { a, b, conversationId } = await pair('hide');
+      await send(server, b, a, 'before');
+      const HIDE = `mutation($c: ID!) { hideContact(conversationId: $c) }`;
+      expect(await ok(server, HIDE, { c: conversationId }, a.token)).toEqual({ hideContact: true });
+      expect((await contactsOf(a)).map((c) => c.conversationId)).not.toContain(conversationId);
+      expect((await contactsOf(b)).map((c) => c.conversationId)).toContain(conversationId);
+      expect((await history(a, conversationId)).map((m: { content: string }) => m.content)).toEqual(['before']);
+      await send(server, b, a, 'after');
+      expect((await contactsOf(a)).find((c) => c.conversationId === conversationId)).toMatchObject({ lastSeq: 2, unreadCount: 2 });
+      const stranger = await register(server, 'hideX');
+      expect(await errorCode(server, HIDE, { c: conversationId }, stranger.token)).toBe('NOT_FOUND');
+    });
+
     it('should report lastMessage, lastSeq and unreadCount: peer messages count, own and recalled never', async () => {
       const { a, b, conversationId } = await pair('unread');
       const empty = await contactOf(a, conversationId);

@@ -30,6 +30,13 @@ export class ContactsResolver {
     return this.service.setPinned(requireViewer(ctx), conversationId, pinned);
   }
 
+  @Mutation(() => Boolean, {
+    description: "Takes a conversation off the viewer's list until a newer message arrives in it; history is kept.",
+  })
+  hideContact(@Ctx() ctx: RequestContext, @Arg('conversationId', () => ID) conversationId: string): Promise<boolean> {
+    return this.service.hide(requireViewer(ctx), conversationId);
+  }
+
   @Mutation(() => Contact)
   setContactMuted(
     @Ctx() ctx: RequestContext,

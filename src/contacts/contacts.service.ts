@@ -151,6 +151,19 @@ export class ContactsService {
     return this.setFlag(viewer, conversationId, { muted });
   }
 
+  /**
+   * Takes a conversation off the viewer's list until a newer message arrives in it; nothing is deleted, and
+   * history and catch-up are unchanged. Hiding an already hidden one again moves the mark to the newest seq.
+   */
+  async hide(viewer: Viewer, conversationId: string): Promise<boolean> {
+    const membership = await this.requireMembership(viewer, conversationId);
+    await this.db
+      .knex('contacts')
+      .where({ user_id: viewer.userId, conversation_id: membership.conversationId })
+      .update({ hidden_seq: visibleLastSeq(membership), updated_at: Date.now() });
+    return true;
+  }
+
   private async setFlag(viewer: Viewer, conversationId: string, flag: { pinned: boolean } | { muted: boolean }): Promise<Contact> {
     const membership = await this.requireMembership(viewer, conversationId);
     await this.db
