@@ -23,7 +23,14 @@ export interface Adapters {
  * must not hang on delivery (it is already stored), and readiness must see the fault.
  */
 async function connect(url: string, name: string, log: Logger): Promise<Redis> {
-  const redis = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectionName: name });
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectionName: name,
+    // Commands issued in the same tick (rate-limit scripts of concurrent sends, lookups, pushes) leave in one write.
+    enableAutoPipelining: true,
+  });
   let reported = false;
   redis.on('error', (err: Error) => {
     if (!reported) log.warn({ err, connection: name }, 'redis connection error; reconnecting');
