@@ -66,19 +66,6 @@ export class Hub {
     return n;
   }
 
-  private async forget(connection: LocalConnection): Promise<void> {
-    for (const stream of connection.streams) stream.end();
-    const set = this.byUser.get(connection.userId);
-    if (!set?.delete(connection)) return;
-    if (set.size === 0) this.byUser.delete(connection.userId);
-    const last = await this.engine.detach({
-      userId: connection.userId,
-      terminal: connection.terminal,
-      connectionId: connection.id,
-    });
-    if (last) this.onPresence(connection.userId, false);
-  }
-
   /** Number of open `events` streams of a user on this node. */
   streamsOf(userId: string): number {
     let n = 0;
@@ -145,6 +132,19 @@ export class Hub {
   /** Closes every local connection (shutdown). */
   closeAll(code: number, reason: string): void {
     for (const set of this.byUser.values()) for (const connection of set) connection.close(code, reason);
+  }
+
+  private async forget(connection: LocalConnection): Promise<void> {
+    for (const stream of connection.streams) stream.end();
+    const set = this.byUser.get(connection.userId);
+    if (!set?.delete(connection)) return;
+    if (set.size === 0) this.byUser.delete(connection.userId);
+    const last = await this.engine.detach({
+      userId: connection.userId,
+      terminal: connection.terminal,
+      connectionId: connection.id,
+    });
+    if (last) this.onPresence(connection.userId, false);
   }
 
   private closeAfterLastEvent(connection: LocalConnection, code: number, reason: string): void {
