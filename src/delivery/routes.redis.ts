@@ -1,4 +1,5 @@
 import type { ChainableCommander, Redis } from 'ioredis';
+import { Batcher, type BatchItem } from '../common/batcher';
 import type { Attachment } from './delivery';
 
 /** The part of a logger the Redis adapters need; a pino logger fits. */
@@ -81,14 +82,6 @@ interface Scripts {
   imDeliveryPrune(key: string, nowMs: number): Promise<number>;
 }
 
-/** A {@link RedisRoutes.lookup} call waiting for its pipeline. */
-interface PendingLookup {
-  /** Distinct. */
-  userIds: string[];
-  resolve(routes: Map<string, readonly Route[]>): void;
-  reject(err: unknown): void;
-}
-
 /** One parsed routing record. */
 export interface Route {
   nodeId: string;
@@ -124,10 +117,8 @@ export class RedisRoutes {
   private readonly local = new Map<string, Map<string, string>>();
   private readonly renewTimer: NodeJS.Timeout;
   private readonly onReady = () => this.renew();
-  /** Lookups waiting for the next pipeline, in call order. */
-  private lookups: PendingLookup[] = [];
-  /** A flush is scheduled or a pipeline is in flight: new lookups wait for it. */
-  private lookupBusy = false;
+  /** Lookups of one turn of the event loop, or made while a pipeline is in flight, share the next pipeline. */
+  private readonly lookups = new Batcher<string[], Map<string, readonly Route[]>>((batch) => this.runLookups(batch), 10_000);
   /** Pipelines sent by {@link lookup} so far (for tests and metrics). */
   lookupPipelines = 0;
 
@@ -188,36 +179,15 @@ export class RedisRoutes {
   lookup(userIds: readonly string[]): Promise<Map<string, readonly Route[]>> {
     const unique = [...new Set(userIds)];
     if (unique.length === 0) return Promise.resolve(new Map());
-    return new Promise<Map<string, readonly Route[]>>((resolve, reject) => {
-      this.lookups.push({ userIds: unique, resolve, reject });
-      this.scheduleLookups();
-    });
-  }
-
-  private scheduleLookups(): void {
-    if (this.lookupBusy || this.lookups.length === 0) return;
-    this.lookupBusy = true;
-    // setImmediate rather than nextTick: the requests read in one poll phase of the loop all get to join.
-    setImmediate(() => void this.flushLookups());
-  }
-
-  private async flushLookups(): Promise<void> {
-    const batch = this.lookups;
-    this.lookups = [];
-    try {
-      await this.runLookups(batch);
-    } finally {
-      this.lookupBusy = false;
-      this.scheduleLookups();
-    }
+    return this.lookups.push(unique);
   }
 
   /** One pipeline for every lookup of `batch`; settles each of them, never throws. */
-  private async runLookups(batch: PendingLookup[]): Promise<void> {
+  private async runLookups(batch: Array<BatchItem<string[], Map<string, readonly Route[]>>>): Promise<void> {
     /** userId -> index of its reply. */
     const index = new Map<string, number>();
     const pipeline = this.redis.pipeline();
-    for (const { userIds } of batch) {
+    for (const { input: userIds } of batch) {
       for (const userId of userIds) {
         if (index.has(userId)) continue;
         index.set(userId, index.size);
@@ -257,7 +227,7 @@ export class RedisRoutes {
     for (const lookup of batch) {
       const result = new Map<string, readonly Route[]>();
       let failed: Error | undefined;
-      for (const userId of lookup.userIds) {
+      for (const userId of lookup.input) {
         const routes = parsed[index.get(userId)!]!;
         if (routes instanceof Error) {
           // A command error fails only the lookups that include that user.
