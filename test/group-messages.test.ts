@@ -1,5 +1,5 @@
 import { MemoryBroker, MemoryDeliveryEngine } from '../src/delivery/delivery.memory';
-import { befriend, errorCode, gql, login, ok, register, send, type TestUser } from './support/client';
+import { befriend, errorCode, gql, login, ok, ownerWithFriends, register, send, type TestUser } from './support/client';
 import { startServer, useServer, type TestServer } from './support/server';
 
 const SEND = `mutation($input: SendMessageInput!) { sendMessage(input: $input) {
@@ -35,13 +35,7 @@ describe('group messages', () => {
   const listen = (user: TestUser, on: TestServer = server) => suite.listen(user, { on });
   /** An owner and `n` friends of theirs in one group. */
   const team = async (prefix: string, n: number) => {
-    const owner = await register(server, `${prefix}O`);
-    const members: TestUser[] = [];
-    for (let i = 0; i < n; i++) {
-      const user = await register(server, `${prefix}${i}`);
-      await befriend(server, owner, user);
-      members.push(user);
-    }
+    const { owner, others: members } = await ownerWithFriends(server, prefix, n);
     const group = (await ok(server, CREATE, { input: { name: prefix, memberIds: members.map((m) => m.id) } }, owner.token)).createGroup;
     return { owner, members, group: group as { id: string; conversationId: string } };
   };

@@ -1,4 +1,4 @@
-import { befriend, errorCode, gql, ok, register, type TestUser } from './support/client';
+import { befriend, errorCode, gql, ok, ownerWithFriends, register, type TestUser } from './support/client';
 import { useServer, type TestServer } from './support/server';
 
 const GROUP = `id conversationId name avatarUrl notice dissolvedAt memberCount owner { id } members { user { id } role }`;
@@ -35,16 +35,7 @@ describe('groups', () => {
     e.__typename === 'GroupEvent' && e.change === change && e.group.id === groupId && (memberId === undefined || e.member?.id === memberId);
 
   /** An owner and `n` friends of theirs. */
-  const crowd = async (prefix: string, n: number) => {
-    const owner = await register(server, `${prefix}O`);
-    const others: TestUser[] = [];
-    for (let i = 0; i < n; i++) {
-      const user = await register(server, `${prefix}${i}`);
-      await befriend(server, owner, user);
-      others.push(user);
-    }
-    return { owner, others };
-  };
+  const crowd = (prefix: string, n: number) => ownerWithFriends(server, prefix, n);
   const create = async (owner: TestUser, members: TestUser[], name = 'team') =>
     (await ok(server, CREATE, { input: { name, memberIds: members.map((m) => m.id) } }, owner.token)).createGroup;
   /** A group with an owner, an admin and two plain members. */

@@ -78,6 +78,18 @@ export async function befriend(server: TestServer, a: TestUser, b: TestUser): Pr
   return friends.friends.find((f: any) => f.user.id === b.id).conversationId;
 }
 
+/** A fresh user (`<prefix>O`) and `n` fresh friends of theirs. */
+export async function ownerWithFriends(server: TestServer, prefix: string, n: number): Promise<{ owner: TestUser; others: TestUser[] }> {
+  const owner = await register(server, `${prefix}O`);
+  const others: TestUser[] = [];
+  for (let i = 0; i < n; i++) {
+    const user = await register(server, `${prefix}${i}`);
+    await befriend(server, owner, user);
+    others.push(user);
+  }
+  return { owner, others };
+}
+
 /** Sends a text message; returns the message. */
 export async function send(server: TestServer, from: TestUser, to: TestUser, content: string, clientMessageId = `${Date.now()}-${Math.random()}`): Promise<any> {
   const data = await ok(
