@@ -67,7 +67,7 @@ describeCluster('a cluster whose Redis goes away and comes back', () => {
     const alice = await register(api, 'alice');
     const bob = await register(api, 'bob');
     await befriend(api, alice, bob);
-    const bobEvents = await subscribe({ url: push.url, wsUrl: push.wsUrl }, bob);
+    const bobEvents = await subscribe(push, bob);
     const send = (content: string) =>
       ok(api, `mutation($input: SendMessageInput!) { sendMessage(input: $input) { id seq } }`, { input: { toUserId: bob.id, content, clientMessageId: content } }, alice.token);
 

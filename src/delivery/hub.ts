@@ -112,6 +112,8 @@ export class Hub {
       () => connection.streams.delete(stream),
     );
     connection.streams.add(stream);
+    // From here on an envelope for this user reaches the stream; tests of nodes in other processes wait for this line.
+    this.log.debug({ userId: connection.userId, connectionId: connection.id }, 'events stream opened');
     return stream;
   }
 

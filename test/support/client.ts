@@ -2,12 +2,13 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 /**
  * Where a test talks to: an in-process server (whose hub can be asked when a stream is open) or a node
- * running in its own process.
+ * running in its own process (which counts the streams it opened from the node's log).
  */
 export interface Endpoint {
   url: string;
   wsUrl: string;
   app?: { hub: { streamsOf(userId: string): number } };
+  streamsOpened?(userId: string): number;
 }
 type TestServer = Endpoint;
 
@@ -126,16 +127,17 @@ export interface EventRecorder {
 
 /**
  * Connects over graphql-ws and subscribes to `events`. With a user, resolves once the server holds one more
- * stream for that user, so that events sent afterwards cannot be missed; with a bare token (or none),
- * resolves at once (for tests of refused connections, which watch `closed`).
+ * stream for that user (its hub, or its log for a node in another process), so that events sent afterwards
+ * cannot be missed; with a bare token (or none), resolves at once (for tests of refused connections, which
+ * watch `closed`).
  */
 export async function subscribe(server: TestServer, who: TestUser | string | undefined, query = EVENTS_QUERY): Promise<EventRecorder> {
   const token = typeof who === 'string' ? who : who?.token;
   const userId = typeof who === 'object' ? who.id : undefined;
   const hub = server.app?.hub;
-  const before = userId && hub ? hub.streamsOf(userId) : 0;
-  let acknowledged!: () => void;
-  const connected = new Promise<void>((resolve) => (acknowledged = resolve));
+  const streams = hub ? (id: string) => hub.streamsOf(id) : server.streamsOpened;
+  if (userId && !streams) throw new Error(`${server.wsUrl} cannot tell when a stream opens: pass the server or the NodeProcess`);
+  const before = userId && streams ? streams(userId) : 0;
   const events: any[] = [];
   const waiters: Array<{ predicate: (e: any) => boolean; resolve: (e: any) => void }> = [];
   let onClosed!: (code: number) => void;
@@ -148,7 +150,7 @@ export async function subscribe(server: TestServer, who: TestUser | string | und
     lazy: false,
     // Refused connections are what some tests want; their `closed` promise reports them.
     onNonLazyError: () => undefined,
-    on: { closed: (event) => onClosed((event as { code: number }).code), connected: () => acknowledged() },
+    on: { closed: (event) => onClosed((event as { code: number }).code) },
   });
   client.subscribe(
     { query },
@@ -168,16 +170,11 @@ export async function subscribe(server: TestServer, who: TestUser | string | und
       complete: () => undefined,
     },
   );
-  if (userId && !hub) {
-    // A node in another process: once connection_init is acknowledged the subscribe message is next on the
-    // same socket; a short pause lets the node register the stream.
-    await Promise.race([connected, closed]);
-    await new Promise((r) => setTimeout(r, 150));
-  } else if (userId && hub) {
+  if (userId && streams) {
     let isClosed = false;
     void closed.then(() => (isClosed = true));
     const deadline = Date.now() + 5000;
-    while (hub.streamsOf(userId) <= before && !isClosed) {
+    while (streams(userId) <= before && !isClosed) {
       if (Date.now() > deadline) throw new Error('the events subscription did not open within 5 s');
       await new Promise((r) => setTimeout(r, 5));
     }

@@ -18,6 +18,8 @@ export interface NodeProcess {
   logs: string[];
   /** The node id it logged (push nodes' queue names use it). */
   nodeId: string;
+  /** How many `events` streams the node has opened for `userId` so far, as its debug log says. */
+  streamsOpened(userId: string): number;
 }
 
 const MAIN = path.resolve(__dirname, '../../dist/src/main.js');
@@ -25,10 +27,12 @@ const MAIN = path.resolve(__dirname, '../../dist/src/main.js');
 /** Starts a node and resolves once it logs that it is listening. */
 export function startNode(name: string, env: Record<string, string>): Promise<NodeProcess> {
   const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    // Debug, so that the node logs each stream it opens: subscribe() waits for that line.
+    env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'debug', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: string[] = [];
+  const opened = new Map<string, number>();
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not start in 20 s:\n${logs.join('\n')}`)), 20_000);
@@ -42,10 +46,20 @@ export function startNode(name: string, env: Record<string, string>): Promise<No
         logs.push(line);
         try {
           const entry = JSON.parse(line);
+          if (entry.msg === 'events stream opened') opened.set(entry.userId, (opened.get(entry.userId) ?? 0) + 1);
           if (entry.msg === 'listening') {
             clearTimeout(timer);
             const url = `http://127.0.0.1:${entry.port}`;
-            resolve({ name, child, url, wsUrl: `${url.replace('http', 'ws')}/graphql`, exited, logs, nodeId: String(entry.nodeId) });
+            resolve({
+              name,
+              child,
+              url,
+              wsUrl: `${url.replace('http', 'ws')}/graphql`,
+              exited,
+              logs,
+              nodeId: String(entry.nodeId),
+              streamsOpened: (userId) => opened.get(userId) ?? 0,
+            });
           }
         } catch {
           // not JSON: keep it in the logs
