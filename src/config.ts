@@ -57,6 +57,13 @@ export interface Config {
   routeTtlSeconds: number;
   /** How often a push node renews its routing records. @default 60 */
   routeRenewSeconds: number;
+  /**
+   * How long a push node's liveness key outlives its last renewal: a node that died without closing stops
+   * receiving deliveries, and its users go offline, about this long after it died. @default 10
+   */
+  nodeLivenessTtlSeconds: number;
+  /** How often a push node renews its liveness key; must be shorter than the TTL. @default 3 */
+  nodeLivenessRenewSeconds: number;
 }
 
 /** Every environment variable {@link loadConfig} reads; deployment files are checked against this list. */
@@ -82,6 +89,8 @@ export const CONFIG_VARIABLES = [
   'REFRESH_TOKEN_TTL_SECONDS',
   'ROUTE_TTL_SECONDS',
   'ROUTE_RENEW_SECONDS',
+  'NODE_LIVENESS_TTL_SECONDS',
+  'NODE_LIVENESS_RENEW_SECONDS',
 ] as const;
 
 /** A setting that could not be used; the message names the variable. */
@@ -192,6 +201,11 @@ export function loadConfig(env: Env = process.env): Config {
   if (routeRenewSeconds >= routeTtlSeconds) {
     throw new ConfigError('ROUTE_RENEW_SECONDS must be shorter than ROUTE_TTL_SECONDS, or live records would expire');
   }
+  const nodeLivenessTtlSeconds = int(env, 'NODE_LIVENESS_TTL_SECONDS', 10, 2, 3600);
+  const nodeLivenessRenewSeconds = int(env, 'NODE_LIVENESS_RENEW_SECONDS', 3, 1, 3600);
+  if (nodeLivenessRenewSeconds >= nodeLivenessTtlSeconds) {
+    throw new ConfigError('NODE_LIVENESS_RENEW_SECONDS must be shorter than NODE_LIVENESS_TTL_SECONDS, or live nodes would be declared dead');
+  }
   return {
     port: int(env, 'PORT', 4000, 0, 65535),
     host: env.HOST || '0.0.0.0',
@@ -214,5 +228,7 @@ export function loadConfig(env: Env = process.env): Config {
     refreshTokenTtlSeconds: int(env, 'REFRESH_TOKEN_TTL_SECONDS', 7 * 86400, 60, 365 * 86400),
     routeTtlSeconds,
     routeRenewSeconds,
+    nodeLivenessTtlSeconds,
+    nodeLivenessRenewSeconds,
   };
 }

@@ -38,6 +38,8 @@ describe('configuration', () => {
     expect(refusal({ JWT_SECRET: 'short' })).toMatch(/^JWT_SECRET/);
     expect(refusal({ GRAPHQL_INTROSPECTION: 'maybe' })).toMatch(/^GRAPHQL_INTROSPECTION/);
     expect(refusal({ ROUTE_TTL_SECONDS: '10', ROUTE_RENEW_SECONDS: '10' })).toMatch(/^ROUTE_RENEW_SECONDS/);
+    expect(refusal({ NODE_LIVENESS_TTL_SECONDS: '1' })).toMatch(/^NODE_LIVENESS_TTL_SECONDS /);
+    expect(refusal({ NODE_LIVENESS_TTL_SECONDS: '4', NODE_LIVENESS_RENEW_SECONDS: '4' })).toMatch(/^NODE_LIVENESS_RENEW_SECONDS/);
     expect(refusal({ IM_NODE_ID: 'bad id' })).toMatch(/^IM_NODE_ID/);
   });
 
