@@ -8,12 +8,15 @@ import type { Config } from './config';
 import type { DeliveryEngine } from './delivery/delivery';
 import { MemoryDeliveryEngine } from './delivery/delivery.memory';
 import { PubSubDeliveryEngine } from './delivery/delivery.pubsub';
-import { RedisDeliveryEngine } from './delivery/delivery.redis';
+import { queueKey, RedisDeliveryEngine } from './delivery/delivery.redis';
+import { RedisNodeLiveness } from './delivery/liveness.redis';
 
 /** The adapters this process runs on, picked once from the configuration. */
 export interface Adapters {
   engine: DeliveryEngine;
   limiter: RateLimiter;
+  /** Which push nodes are alive (cluster mode only): started by the composition root for this node's role. */
+  liveness?: RedisNodeLiveness;
   /** Closes the engine, then the connections the adapters opened. */
   close(): Promise<void>;
 }
@@ -58,7 +61,17 @@ export async function createAdapters(config: Config, log: Logger): Promise<Adapt
   const redis = await connect(url, 'im-commands', log);
   const keyPrefix = config.redisKeyPrefix;
   const nodeId = config.nodeId ?? (await RedisDeliveryEngine.allocateNodeId(redis, keyPrefix));
-  const routes = { redis, nodeId, keyPrefix, routeTtlSeconds: config.routeTtlSeconds, renewEverySeconds: config.routeRenewSeconds, log };
+  const liveness = new RedisNodeLiveness({
+    redis,
+    nodeId,
+    keyPrefix,
+    ttlSeconds: config.nodeLivenessTtlSeconds,
+    renewEverySeconds: config.nodeLivenessRenewSeconds,
+    routeTtlSeconds: config.routeTtlSeconds,
+    nodeKeys: (id) => [queueKey(keyPrefix, id)],
+    log,
+  });
+  const routes = { redis, nodeId, keyPrefix, routeTtlSeconds: config.routeTtlSeconds, renewEverySeconds: config.routeRenewSeconds, log, liveness };
   const opened: Redis[] = [redis];
   let engine: DeliveryEngine;
   if (config.deliveryMode === 'pubsub') {
@@ -72,8 +85,10 @@ export async function createAdapters(config: Config, log: Logger): Promise<Adapt
   return {
     engine,
     limiter: new RedisRateLimiter(redis, limits, `${keyPrefix}rl`),
+    liveness,
     async close() {
       await engine.close();
+      await liveness.close().catch((err: unknown) => log.warn({ err }, 'could not withdraw this node’s liveness key; it expires'));
       await Promise.all(opened.map((r) => r.quit().catch(() => r.disconnect())));
     },
   };

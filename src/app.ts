@@ -98,6 +98,10 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
       ? undefined
       : attachWebSocket({ server: http.server, schema, auth, hub, online: presence.online, log, limits, maxPayloadBytes: config.bodyLimitBytes });
   if (config.role !== 'platform') await engine.consume(hub.dispatch);
+  if (config.role !== 'push') adapters.liveness?.startJanitor(presence.departed);
+  if (config.role !== 'platform') {
+    await adapters.liveness?.startHeartbeat(() => hub.closeAll(CloseCode.serviceRestart, 'this node was taken for dead: reconnect and catch up'));
+  }
 
   await new Promise<void>((resolve, reject) => {
     http.server.once('error', reject);

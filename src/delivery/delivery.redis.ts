@@ -265,6 +265,11 @@ export class RedisDeliveryEngine implements DeliveryEngine {
   }
 
   private queueKey(nodeId: string): string {
-    return `${this.routes.prefix}unread:${nodeId}`;
+    return queueKey(this.routes.prefix, nodeId);
   }
+}
+
+/** The list a node consumes its envelopes from. */
+export function queueKey(prefix: string, nodeId: string): string {
+  return `${prefix}unread:${nodeId}`;
 }

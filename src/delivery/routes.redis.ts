@@ -1,6 +1,7 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import { Batcher, type BatchItem } from '../common/batcher';
 import type { Attachment } from './delivery';
+import type { RedisNodeLiveness } from './liveness.redis';
 
 /** The part of a logger the Redis adapters need; a pino logger fits. */
 export interface DeliveryLog {
@@ -28,6 +29,11 @@ export interface RedisRoutesOptions {
   renewEverySeconds?: number;
   /** @default no logging */
   log?: DeliveryLog;
+  /**
+   * Which nodes are dead: lookups skip their records at once, and this node keeps the set of its users that
+   * a janitor needs to clean up after it. @default none: records count until they expire
+   */
+  liveness?: RedisNodeLiveness;
 }
 
 /**
@@ -113,6 +119,7 @@ export class RedisRoutes {
   private readonly redis: Redis & Scripts;
   private readonly routeTtlMs: number;
   private readonly log: DeliveryLog;
+  private readonly liveness?: RedisNodeLiveness;
   /** userId -> connectionId -> terminal, for this node's connections: what renewal and close() act on. */
   private readonly local = new Map<string, Map<string, string>>();
   private readonly renewTimer: NodeJS.Timeout;
@@ -127,6 +134,7 @@ export class RedisRoutes {
     this.prefix = options.keyPrefix ?? 'im:';
     this.routeTtlMs = Math.max(1, Math.round((options.routeTtlSeconds ?? 600) * 1000));
     this.log = options.log ?? silentLog;
+    this.liveness = options.liveness;
     const redis = options.redis as Redis & Partial<Scripts>;
     // Once per client: the caller's client may be shared by several engines.
     if (!redis.imDeliveryAttach) redis.defineCommand('imDeliveryAttach', { numberOfKeys: 1, lua: attachLua });
@@ -155,6 +163,7 @@ export class RedisRoutes {
       now,
       this.routeTtlMs,
     );
+    await this.index(userId);
     return first === 1;
   }
 
@@ -162,7 +171,10 @@ export class RedisRoutes {
     // Forgotten synchronously, before the script is sent: a renewal built later cannot write it back, and
     // one built earlier went out earlier on the same connection.
     const connections = this.local.get(userId);
-    if (connections?.delete(connectionId) && connections.size === 0) this.local.delete(userId);
+    if (connections?.delete(connectionId) && connections.size === 0) {
+      this.local.delete(userId);
+      this.unindex(userId);
+    }
     const last = await this.redis.imDeliveryDetach(this.routeKey(userId), connectionId, Date.now());
     return last === 1;
   }
@@ -217,8 +229,9 @@ export class RedisRoutes {
       let hasStale = false;
       for (const value of Object.values(fields as Record<string, string>)) {
         const route = parseRoute(value);
-        if (route && route.expiresAtMs > now) live.push(route);
-        else hasStale = true;
+        if (!route || route.expiresAtMs <= now) hasStale = true;
+        // A dead node's fields are the janitor's to remove; until then they are only skipped.
+        else if (!this.liveness?.isDead(route.nodeId)) live.push(route);
       }
       parsed.push(live);
       if (hasStale) stale.push(userId);
@@ -260,6 +273,7 @@ export class RedisRoutes {
       pipeline.pexpire(key, this.routeTtlMs, 'NX');
       pipeline.pexpire(key, this.routeTtlMs, 'GT');
     }
+    this.reindex(pipeline);
     pipeline
       .exec()
       .then(throwFirstError)
@@ -272,17 +286,47 @@ export class RedisRoutes {
     this.redis.off('ready', this.onReady);
     const pipeline = this.redis.pipeline();
     for (const [userId, connections] of this.local) pipeline.hdel(this.routeKey(userId), ...connections.keys());
+    if (this.liveness) pipeline.del(this.liveness.usersKey(this.nodeId));
     this.local.clear();
     throwFirstError(await pipeline.exec());
   }
 
   routeKey(userId: string): string {
-    return `${this.prefix}route:${userId}`;
+    return routeKey(this.prefix, userId);
+  }
+
+  /**
+   * Adds a user whose attach went through to this node's user set (for the janitor, should this node die).
+   * A failure is only logged: the next renewal writes the set again.
+   */
+  private async index(userId: string): Promise<void> {
+    if (!this.liveness || !this.local.has(userId)) return;
+    await this.redis.sadd(this.liveness.usersKey(this.nodeId), userId).catch((err: unknown) => this.log.warn({ err, userId }, 'could not index a connection'));
+  }
+
+  /** Takes a user whose last connection here went out of the set; sent with the detach, in the same write. */
+  private unindex(userId: string): void {
+    if (!this.liveness) return;
+    this.redis.srem(this.liveness.usersKey(this.nodeId), userId).catch((err: unknown) => this.log.warn({ err, userId }, 'could not unindex a connection'));
+  }
+
+  /** Writes the whole user set again with the records' expiry (after a Redis restart, or a missed index). */
+  private reindex(pipeline: ChainableCommander): void {
+    if (!this.liveness) return;
+    const key = this.liveness.usersKey(this.nodeId);
+    const users = [...this.local.keys()];
+    for (let i = 0; i < users.length; i += 1000) pipeline.sadd(key, ...users.slice(i, i + 1000));
+    pipeline.pexpire(key, this.routeTtlMs);
   }
 
   private routeValue(terminal: string, now: number): string {
     return `${this.nodeId}|${terminal}|${now + this.routeTtlMs}`;
   }
+}
+
+/** The hash of a user's connections: field = connection id, value = `<nodeId>|<terminal>|<expiresAtMs>`. */
+export function routeKey(prefix: string, userId: string): string {
+  return `${prefix}route:${userId}`;
 }
 
 /** Pipeline replies, or the first command error among them: ioredis resolves a pipeline even when commands fail. */

@@ -53,6 +53,15 @@ export class PresenceService {
     this.inFlight.add(announcement);
   };
 
+  /**
+   * The janitor's listener: users whose push node died, once its records are gone. Those with no live
+   * terminal left are announced offline; a failed lookup throws rather than announce anyone wrongly.
+   */
+  readonly departed = async (userIds: readonly string[]): Promise<void> => {
+    const online = await this.engine.online(userIds);
+    for (const userId of userIds) if (!online.has(userId)) this.changed(userId, false);
+  };
+
   /** Resolves once every announcement started so far has finished. */
   async settle(): Promise<void> {
     await Promise.all([...this.inFlight]);

@@ -1,0 +1,278 @@
+import type { Redis } from 'ioredis';
+import { routeKey, silentLog, type DeliveryLog } from './routes.redis';
+
+/** Options of {@link RedisNodeLiveness}. */
+export interface RedisNodeLivenessOptions {
+  /** Commands and scripts. Owned by the caller. */
+  redis: Redis;
+  /** This process's node id. */
+  nodeId: string;
+  /** @default 'im:' */
+  keyPrefix?: string;
+  /** How long a push node's liveness key outlives its last renewal. @default 10 */
+  ttlSeconds?: number;
+  /** How often a push node renews its liveness key; must be well under `ttlSeconds`. @default 3 */
+  renewEverySeconds?: number;
+  /**
+   * How long routing records outlive their node's last renewal: a dead node is remembered as dead this long,
+   * so that a record it left behind is never taken for a live one. @default 600
+   */
+  routeTtlSeconds?: number;
+  /** How often the set of dead nodes is read again (and, with a janitor, dead nodes looked for). @default 1000 */
+  refreshMs?: number;
+  /** Keys of a node besides its liveness data to delete once it is declared dead (its queue). @default none */
+  nodeKeys?: (nodeId: string) => string[];
+  /** @default no logging */
+  log?: DeliveryLog;
+}
+
+/** Routing records one cleanup script handles: small enough not to hold Redis up for long. */
+const buryBatch = 500;
+
+/**
+ * KEYS[1] the `nodes` sorted set; ARGV prefix, nowMs, forgetMs. Forgets nodes whose last heartbeat is older
+ * than forgetMs, then returns the ids of nodes whose liveness key is gone, each followed by 1 when no janitor
+ * has declared it dead yet. Keys are built in the script: the set names them, and there are few.
+ */
+const deadLua = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[2]) - tonumber(ARGV[3]))
+local dead = {}
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  if redis.call('EXISTS', ARGV[1] .. 'node:' .. id) == 0 then
+    dead[#dead + 1] = id
+    dead[#dead + 1] = 1 - redis.call('EXISTS', ARGV[1] .. 'node-dead:' .. id)
+  end
+end
+return dead
+`;
+
+/**
+ * KEYS[1] liveness key, KEYS[2] `nodes`, KEYS[3] tombstone; ARGV ttlMs, nowMs, nodeId. Renews the key and
+ * returns 1 when it had lapsed while the node was known: others may have routed around it meanwhile.
+ */
+const beatLua = `
+local known = redis.call('ZSCORE', KEYS[2], ARGV[3])
+local previous = redis.call('SET', KEYS[1], '1', 'PX', ARGV[1], 'GET')
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+redis.call('DEL', KEYS[3])
+if known and not previous then return 1 end
+return 0
+`;
+
+/**
+ * KEYS[1] liveness key, KEYS[2] tombstone, KEYS[3...] the node's other keys; ARGV tombstoneMs. Declares the
+ * node dead (1) unless it is alive again or another janitor declared it first (0).
+ */
+const declareLua = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if not redis.call('SET', KEYS[2], '1', 'PX', ARGV[1], 'NX') then return 0 end
+for i = 3, #KEYS do redis.call('DEL', KEYS[i]) end
+return 1
+`;
+
+/**
+ * KEYS[1] liveness key, KEYS[2...] route hashes; ARGV '<nodeId>|'. Removes the node's fields from the hashes,
+ * unless the node is alive again (-1): its connections are its own to remove then.
+ */
+const buryLua = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
+for i = 2, #KEYS do
+  local fields = redis.call('HGETALL', KEYS[i])
+  for j = 1, #fields, 2 do
+    if string.sub(fields[j + 1], 1, #ARGV[1]) == ARGV[1] then redis.call('HDEL', KEYS[i], fields[j]) end
+  end
+end
+return 0
+`;
+
+/** The scripts, as ioredis `defineCommand` adds them to the client. */
+interface Scripts {
+  imLivenessDead(nodes: string, prefix: string, nowMs: number, forgetMs: number): Promise<(string | number)[]>;
+  imLivenessBeat(key: string, nodes: string, tombstone: string, ttlMs: number, nowMs: number, nodeId: string): Promise<number>;
+  imLivenessDeclare(numberOfKeys: number, ...keysThenTombstoneMs: (string | number)[]): Promise<number>;
+  imLivenessBury(numberOfKeys: number, ...keysThenPrefix: string[]): Promise<number>;
+}
+
+/**
+ * Which push nodes are alive, so that a node that died without closing (SIGKILL, lost host) is routed around
+ * within seconds instead of after the routing records' TTL.
+ *
+ * Each push node renews `<prefix>node:<nodeId>` (PX ttl) and its entry in the sorted set `<prefix>nodes`
+ * (score: last heartbeat); every process reads the ids of nodes whose key is gone once per `refreshMs` and
+ * route lookups skip their records, so the send path costs nothing more per message. A node absent from the
+ * set (one that just started) counts as alive. One janitor per death (platform-capable nodes race for it
+ * with SET NX on the tombstone `<prefix>node-dead:<nodeId>`) deletes the node's queue, removes its fields
+ * from the records of the users in `<prefix>node-users:<nodeId>` and reports those users, so that the ones
+ * with no live terminal elsewhere are announced offline.
+ *
+ * A node whose key lapsed while it lived (a pause longer than the TTL) may have had deliveries routed
+ * around it: its heartbeat notices, and it closes its connections so that clients reconnect and catch up.
+ */
+export class RedisNodeLiveness {
+  readonly nodeId: string;
+  private readonly prefix: string;
+  private readonly redis: Redis & Scripts;
+  private readonly ttlMs: number;
+  private readonly renewMs: number;
+  private readonly routeTtlMs: number;
+  private readonly refreshMs: number;
+  private readonly nodeKeys: (nodeId: string) => string[];
+  private readonly log: DeliveryLog;
+  private dead = new Set<string>();
+  private readonly refreshTimer: NodeJS.Timeout;
+  private heartbeat?: NodeJS.Timeout;
+  private refreshing = false;
+  private janitor?: (userIds: string[]) => Promise<void>;
+  /** Nodes this process is burying now, so that a slow burial is not started twice. */
+  private readonly burying = new Set<string>();
+
+  constructor(options: RedisNodeLivenessOptions) {
+    this.nodeId = options.nodeId;
+    this.prefix = options.keyPrefix ?? 'im:';
+    this.ttlMs = Math.round((options.ttlSeconds ?? 10) * 1000);
+    this.renewMs = Math.round((options.renewEverySeconds ?? 3) * 1000);
+    this.routeTtlMs = Math.round((options.routeTtlSeconds ?? 600) * 1000);
+    this.refreshMs = options.refreshMs ?? 1000;
+    this.nodeKeys = options.nodeKeys ?? (() => []);
+    this.log = options.log ?? silentLog;
+    const redis = options.redis as Redis & Partial<Scripts>;
+    // Once per client: the caller's client may be shared.
+    if (!redis.imLivenessDead) redis.defineCommand('imLivenessDead', { numberOfKeys: 1, lua: deadLua });
+    if (!redis.imLivenessBeat) redis.defineCommand('imLivenessBeat', { numberOfKeys: 3, lua: beatLua });
+    if (!redis.imLivenessDeclare) redis.defineCommand('imLivenessDeclare', { lua: declareLua });
+    if (!redis.imLivenessBury) redis.defineCommand('imLivenessBury', { lua: buryLua });
+    this.redis = redis as Redis & Scripts;
+    this.refreshTimer = setInterval(() => void this.refresh(), this.refreshMs);
+    this.refreshTimer.unref();
+    void this.refresh();
+  }
+
+  /** Whether `nodeId` stopped renewing its liveness key, as of the last refresh. */
+  isDead(nodeId: string): boolean {
+    return this.dead.has(nodeId);
+  }
+
+  /** The set of users with a connection on `nodeId`, kept by that node's routing records. */
+  usersKey(nodeId: string): string {
+    return `${this.prefix}node-users:${nodeId}`;
+  }
+
+  /**
+   * Registers this node as a live push node and keeps it so; resolves once the others route to it. When its
+   * key lapsed after that (the process was paused past the TTL), `onLapse` is called: deliveries may have
+   * gone around this node meanwhile, so its connections should reconnect and catch up.
+   */
+  async startHeartbeat(onLapse: () => void): Promise<void> {
+    // Known and lapsed at start (a restart under the same id): lookups elsewhere skip this node until their
+    // next refresh, so it waits for that before it accepts connections.
+    if (await this.beat()) await new Promise((resolve) => setTimeout(resolve, 2 * this.refreshMs));
+    this.heartbeat = setInterval(() => {
+      this.beat().then(
+        (lapsed) => {
+          if (lapsed) {
+            this.log.warn({ nodeId: this.nodeId }, 'this node was taken for dead; closing its connections so they catch up');
+            // Closed once the other processes route here again, or the reconnections could land here unseen.
+            setTimeout(onLapse, 2 * this.refreshMs).unref();
+          }
+        },
+        (err: unknown) => this.log.warn({ err, nodeId: this.nodeId }, 'could not renew this node’s liveness key'),
+      );
+    }, this.renewMs);
+    this.heartbeat.unref();
+  }
+
+  /**
+   * Makes this process one of the janitors: nodes found dead are buried, and `departed` hears of their
+   * users, a batch at a time, once their records no longer name the dead node.
+   */
+  startJanitor(departed: (userIds: string[]) => Promise<void>): void {
+    this.janitor = departed;
+  }
+
+  /** Stops every timer; a heartbeating node also withdraws, so that nobody takes it for dead. */
+  async close(): Promise<void> {
+    clearInterval(this.refreshTimer);
+    if (!this.heartbeat) return;
+    clearInterval(this.heartbeat);
+    await Promise.all([this.redis.del(this.nodeKey(this.nodeId)), this.redis.zrem(this.nodesKey(), this.nodeId)]);
+  }
+
+  /** Renews this node's key; true when it had lapsed. */
+  private async beat(): Promise<boolean> {
+    const lapsed = await this.redis.imLivenessBeat(
+      this.nodeKey(this.nodeId),
+      this.nodesKey(),
+      this.tombstoneKey(this.nodeId),
+      this.ttlMs,
+      Date.now(),
+      this.nodeId,
+    );
+    return lapsed === 1;
+  }
+
+  /** Reads the dead nodes again; a janitor buries those nobody has declared dead yet. */
+  private async refresh(): Promise<void> {
+    if (this.refreshing) return;
+    this.refreshing = true;
+    try {
+      // Remembered as long as a record of theirs could still be live, plus the time to notice the death.
+      const reply = await this.redis.imLivenessDead(this.nodesKey(), this.prefix, Date.now(), this.routeTtlMs + this.ttlMs);
+      const dead = new Set<string>();
+      const undeclared: string[] = [];
+      for (let i = 0; i < reply.length; i += 2) {
+        const nodeId = String(reply[i]);
+        dead.add(nodeId);
+        if (Number(reply[i + 1]) === 1) undeclared.push(nodeId);
+      }
+      this.dead = dead;
+      const departed = this.janitor;
+      if (departed) for (const nodeId of undeclared) if (!this.burying.has(nodeId)) void this.bury(nodeId, departed);
+    } catch (err) {
+      // The last known set stays: a Redis outage must not make dead nodes look alive or the reverse.
+      this.log.warn({ err }, 'could not read which nodes are dead');
+    } finally {
+      this.refreshing = false;
+    }
+  }
+
+  /** Declares `nodeId` dead and removes what it left, unless another janitor does or it comes back. */
+  private async bury(nodeId: string, departed: (userIds: string[]) => Promise<void>): Promise<void> {
+    this.burying.add(nodeId);
+    try {
+      const keys = [this.nodeKey(nodeId), this.tombstoneKey(nodeId), ...this.nodeKeys(nodeId)];
+      if ((await this.redis.imLivenessDeclare(keys.length, ...keys, this.routeTtlMs)) !== 1) return;
+      this.log.warn({ nodeId }, 'push node found dead; removing its queue and routing records');
+      const usersKey = this.usersKey(nodeId);
+      const seen = new Set<string>();
+      let cursor = '0';
+      do {
+        const [next, found] = await this.redis.sscan(usersKey, cursor, 'COUNT', buryBatch);
+        cursor = next;
+        const users = found.filter((userId) => !seen.has(userId));
+        if (users.length === 0) continue;
+        for (const userId of users) seen.add(userId);
+        const routes = users.map((userId) => routeKey(this.prefix, userId));
+        if ((await this.redis.imLivenessBury(routes.length + 1, this.nodeKey(nodeId), ...routes, `${nodeId}|`)) < 0) return;
+        await departed(users);
+      } while (cursor !== '0');
+      await this.redis.del(usersKey);
+    } catch (err) {
+      // Its records stay skipped by lookups and expire with their TTL; only the cleanup is incomplete.
+      this.log.error({ err, nodeId }, 'could not bury a dead push node');
+    } finally {
+      this.burying.delete(nodeId);
+    }
+  }
+
+  private nodeKey(nodeId: string): string {
+    return `${this.prefix}node:${nodeId}`;
+  }
+
+  private nodesKey(): string {
+    return `${this.prefix}nodes`;
+  }
+
+  private tombstoneKey(nodeId: string): string {
+    return `${this.prefix}node-dead:${nodeId}`;
+  }
+}
