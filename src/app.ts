@@ -100,7 +100,10 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
   if (config.role !== 'platform') await engine.consume(hub.dispatch);
   if (config.role !== 'push') adapters.liveness?.startJanitor(presence.departed);
   if (config.role !== 'platform') {
-    await adapters.liveness?.startHeartbeat(() => hub.closeAll(CloseCode.serviceRestart, 'this node was taken for dead: reconnect and catch up'));
+    await adapters.liveness?.startHeartbeat(
+      () => hub.closeAll(CloseCode.serviceRestart, 'this node was taken for dead: reconnect and catch up'),
+      presence.departed,
+    );
   }
 
   await new Promise<void>((resolve, reject) => {

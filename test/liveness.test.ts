@@ -6,6 +6,10 @@ import { eventually, sleep } from './support/cluster-suite';
 const redisUrl = process.env.TEST_REDIS_URL;
 const describeRedis = redisUrl ? describe : describe.skip;
 let runs = 0;
+/** A `departed` listener for tests where nobody should depart. */
+const nobody = async (userIds: string[]) => {
+  throw new Error(`nobody should depart, got ${userIds.join(', ')}`);
+};
 
 describeRedis('RedisNodeLiveness', () => {
   let keyPrefix: string;
@@ -40,8 +44,8 @@ describeRedis('RedisNodeLiveness', () => {
     const deadRedis = client();
     const dead = liveness('dead', { redis: deadRedis });
     const live = liveness('live');
-    await dead.startHeartbeat(() => undefined);
-    await live.startHeartbeat(() => undefined);
+    await dead.startHeartbeat(() => undefined, nobody);
+    await live.startHeartbeat(() => undefined, nobody);
     const onDead = new RedisRoutes({ redis: deadRedis, nodeId: 'dead', keyPrefix, liveness: dead });
     const onLive = new RedisRoutes({ redis: client(), nodeId: 'live', keyPrefix, liveness: live });
     await onDead.attach({ userId: 'only-dead', terminal: 'WEB', connectionId: 'd1' });
@@ -73,11 +77,32 @@ describeRedis('RedisNodeLiveness', () => {
     expect(await admin.exists(`${keyPrefix}node-users:dead`)).toBe(0);
   });
 
+  it('should remove, before a node restarted under the same id takes connections, the records its crashed run left', async () => {
+    const admin = client();
+    const crashedRedis = client();
+    const crashed = liveness('n1', { redis: crashedRedis });
+    await crashed.startHeartbeat(() => undefined, nobody);
+    const onCrashed = new RedisRoutes({ redis: crashedRedis, nodeId: 'n1', keyPrefix, liveness: crashed });
+    const other = liveness('n2');
+    const onOther = new RedisRoutes({ redis: client(), nodeId: 'n2', keyPrefix, liveness: other });
+    await onCrashed.attach({ userId: 'gone', terminal: 'WEB', connectionId: 'c1' });
+    await onCrashed.attach({ userId: 'elsewhere', terminal: 'WEB', connectionId: 'c2' });
+    await onOther.attach({ userId: 'elsewhere', terminal: 'APP', connectionId: 'c3' });
+    crashedRedis.disconnect();
+    // Back before its key ran out, so no janitor ever takes it for dead.
+    expect(await admin.exists(`${keyPrefix}node:n1`)).toBe(1);
+    const departed: string[] = [];
+    await liveness('n1').startHeartbeat(() => undefined, async (userIds) => void departed.push(...userIds));
+    expect(departed.sort()).toEqual(['elsewhere', 'gone']);
+    expect(await onOther.lookup(['gone', 'elsewhere'])).toEqual(new Map([['elsewhere', [expect.objectContaining({ nodeId: 'n2' })]]]));
+    expect(await admin.exists(`${keyPrefix}route:gone`, `${keyPrefix}node-users:n1`)).toBe(0);
+  });
+
   it('should tell a node that its key lapsed, but not after Redis lost every key in a restart', async () => {
     const admin = client();
     const lapses: number[] = [];
     const node = liveness('node');
-    await node.startHeartbeat(() => lapses.push(Date.now()));
+    await node.startHeartbeat(() => lapses.push(Date.now()), nobody);
     // What a Redis restart without persistence leaves: none of the liveness keys. Not a lapse: nobody can
     // have taken the node for dead, since nobody knew it.
     await admin.del(`${keyPrefix}node:node`, `${keyPrefix}nodes`);

@@ -71,11 +71,11 @@ return 1
 `;
 
 /**
- * KEYS[1] liveness key, KEYS[2...] route hashes; ARGV '<nodeId>|'. Removes the node's fields from the hashes,
- * unless the node is alive again (-1): its connections are its own to remove then.
+ * KEYS[1] liveness key, KEYS[2...] route hashes; ARGV '<nodeId>|', '1' to check. Removes the node's fields
+ * from the hashes, unless checking and the node is alive again (-1): its connections are its own then.
  */
 const buryLua = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
+if ARGV[2] == '1' and redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
 for i = 2, #KEYS do
   local fields = redis.call('HGETALL', KEYS[i])
   for j = 1, #fields, 2 do
@@ -90,7 +90,7 @@ interface Scripts {
   imLivenessDead(nodes: string, prefix: string, nowMs: number, forgetMs: number): Promise<(string | number)[]>;
   imLivenessBeat(key: string, nodes: string, tombstone: string, ttlMs: number, nowMs: number, nodeId: string): Promise<number>;
   imLivenessDeclare(numberOfKeys: number, ...keysThenTombstoneMs: (string | number)[]): Promise<number>;
-  imLivenessBury(numberOfKeys: number, ...keysThenPrefix: string[]): Promise<number>;
+  imLivenessBury(numberOfKeys: number, ...keysThenArgs: string[]): Promise<number>;
 }
 
 /**
@@ -158,11 +158,19 @@ export class RedisNodeLiveness {
   }
 
   /**
-   * Registers this node as a live push node and keeps it so; resolves once the others route to it. When its
-   * key lapsed after that (the process was paused past the TTL), `onLapse` is called: deliveries may have
-   * gone around this node meanwhile, so its connections should reconnect and catch up.
+   * Registers this node as a live push node and keeps it so; resolves once the others route to it. Records
+   * that an earlier run under the same id left (a crash and a restart quicker than the TTL) are removed
+   * first, their users reported to `departed`. When the key lapsed after that (the process was paused past
+   * the TTL), `onLapse` is called: deliveries may have gone around this node meanwhile, so its connections
+   * should reconnect and catch up.
    */
-  async startHeartbeat(onLapse: () => void): Promise<void> {
+  async startHeartbeat(onLapse: () => void, departed: (userIds: string[]) => Promise<void>): Promise<void> {
+    try {
+      // Nothing is connected to a process that has not listened yet: any record naming it is a leftover.
+      await this.removeRecords(this.nodeId, departed, false);
+    } catch (err) {
+      this.log.warn({ err, nodeId: this.nodeId }, 'could not remove the records of an earlier run of this node; they expire');
+    }
     // Known and lapsed at start (a restart under the same id): lookups elsewhere skip this node until their
     // next refresh, so it waits for that before it accepts connections.
     if (await this.beat()) await new Promise((resolve) => setTimeout(resolve, 2 * this.refreshMs));
@@ -242,26 +250,35 @@ export class RedisNodeLiveness {
       const keys = [this.nodeKey(nodeId), this.tombstoneKey(nodeId), ...this.nodeKeys(nodeId)];
       if ((await this.redis.imLivenessDeclare(keys.length, ...keys, this.routeTtlMs)) !== 1) return;
       this.log.warn({ nodeId }, 'push node found dead; removing its queue and routing records');
-      const usersKey = this.usersKey(nodeId);
-      const seen = new Set<string>();
-      let cursor = '0';
-      do {
-        const [next, found] = await this.redis.sscan(usersKey, cursor, 'COUNT', buryBatch);
-        cursor = next;
-        const users = found.filter((userId) => !seen.has(userId));
-        if (users.length === 0) continue;
-        for (const userId of users) seen.add(userId);
-        const routes = users.map((userId) => routeKey(this.prefix, userId));
-        if ((await this.redis.imLivenessBury(routes.length + 1, this.nodeKey(nodeId), ...routes, `${nodeId}|`)) < 0) return;
-        await departed(users);
-      } while (cursor !== '0');
-      await this.redis.del(usersKey);
+      await this.removeRecords(nodeId, departed, true);
     } catch (err) {
       // Its records stay skipped by lookups and expire with their TTL; only the cleanup is incomplete.
       this.log.error({ err, nodeId }, 'could not bury a dead push node');
     } finally {
       this.burying.delete(nodeId);
     }
+  }
+
+  /**
+   * Removes `nodeId`'s fields from the records of the users in its user set, a batch at a time, reporting
+   * each batch to `departed`, then the set; stops early when `unlessAlive` and the node is alive again.
+   */
+  private async removeRecords(nodeId: string, departed: (userIds: string[]) => Promise<void>, unlessAlive: boolean): Promise<void> {
+    const usersKey = this.usersKey(nodeId);
+    const seen = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, found] = await this.redis.sscan(usersKey, cursor, 'COUNT', buryBatch);
+      cursor = next;
+      const users = found.filter((userId) => !seen.has(userId));
+      if (users.length === 0) continue;
+      for (const userId of users) seen.add(userId);
+      const routes = users.map((userId) => routeKey(this.prefix, userId));
+      const removed = await this.redis.imLivenessBury(routes.length + 1, this.nodeKey(nodeId), ...routes, `${nodeId}|`, unlessAlive ? '1' : '0');
+      if (removed < 0) return;
+      await departed(users);
+    } while (cursor !== '0');
+    await this.redis.del(usersKey);
   }
 
   private nodeKey(nodeId: string): string {
