@@ -23,7 +23,8 @@ describeCluster.each(['queue', 'pubsub'])('push node liveness in %s mode', (mode
       // Records outlive the test: whatever goes offline here does so through node liveness, not their TTL.
       ROUTE_TTL_SECONDS: '300',
       ROUTE_RENEW_SECONDS: '60',
-      NODE_LIVENESS_TTL_SECONDS: '3',
+      // Short enough to notice a death well within the 15 s, long enough that a loaded machine's stalls are no death.
+      NODE_LIVENESS_TTL_SECONDS: '5',
       NODE_LIVENESS_RENEW_SECONDS: '1',
     },
     1,
