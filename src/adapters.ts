@@ -1,9 +1,9 @@
 import { Redis } from 'ioredis';
 import { RedisPubSub } from 'graphql-redis-subscriptions';
 import type { Logger } from './common/logger';
-import type { RateLimiter } from './common/rate-limit/rate-limiter';
-import { MemoryRateLimiter } from './common/rate-limit/rate-limiter.memory';
-import { RedisRateLimiter } from './common/rate-limit/rate-limiter.redis';
+import type { RateLimiters } from './common/rate-limit/rate-limiter';
+import { MemoryRateLimiters } from './common/rate-limit/rate-limiter.memory';
+import { RedisRateLimiters } from './common/rate-limit/rate-limiter.redis';
 import type { Config } from './config';
 import type { DeliveryEngine } from './delivery/delivery';
 import { MemoryDeliveryEngine } from './delivery/delivery.memory';
@@ -14,7 +14,8 @@ import { RedisNodeLiveness } from './delivery/liveness.redis';
 /** The adapters this process runs on, picked once from the configuration. */
 export interface Adapters {
   engine: DeliveryEngine;
-  limiter: RateLimiter;
+  /** Where every rate limit of this process keeps its counters. */
+  limiters: RateLimiters;
   /** Which push nodes are alive (cluster mode only): started by the composition root for this node's role. */
   liveness?: RedisNodeLiveness;
   /** Closes the engine, then the connections the adapters opened. */
@@ -48,14 +49,13 @@ async function connect(url: string, name: string, log: Logger): Promise<Redis> {
 }
 
 /**
- * Without REDIS_URL: the in-process engine and limiter (the embedded default). With it: the Redis engine of
- * the configured mode and the Redis limiter, so that limits and routes hold across every node.
+ * Without REDIS_URL: the in-process engine and limits (the embedded default). With it: the Redis engine of
+ * the configured mode and limits counted in Redis, so that limits and routes hold across every node.
  */
 export async function createAdapters(config: Config, log: Logger): Promise<Adapters> {
-  const limits = { ratePerSecond: config.messageRatePerSecond, burst: config.messageRateBurst };
   if (!config.redisUrl) {
     const engine = new MemoryDeliveryEngine(undefined, config.nodeId);
-    return { engine, limiter: new MemoryRateLimiter(limits), close: () => engine.close() };
+    return { engine, limiters: new MemoryRateLimiters(), close: () => engine.close() };
   }
   const url = config.redisUrl;
   const redis = await connect(url, 'im-commands', log);
@@ -84,7 +84,7 @@ export async function createAdapters(config: Config, log: Logger): Promise<Adapt
   }
   return {
     engine,
-    limiter: new RedisRateLimiter(redis, limits, `${keyPrefix}rl`),
+    limiters: new RedisRateLimiters(redis, `${keyPrefix}rl`),
     liveness,
     async close() {
       await engine.close();

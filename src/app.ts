@@ -5,7 +5,7 @@ import { AuthResolver } from './auth/auth.resolver';
 import { AuthService } from './auth/auth.service';
 import { Tokens } from './auth/tokens';
 import type { Logger } from './common/logger';
-import type { RateLimiter } from './common/rate-limit/rate-limiter';
+import type { RateLimiters } from './common/rate-limit/rate-limiter';
 import type { Config } from './config';
 import { createAdapters } from './adapters';
 import { ContactsResolver } from './contacts/contacts.resolver';
@@ -45,7 +45,7 @@ export interface App {
 /** Parts a caller may supply instead of the defaults this config implies (tests put two nodes on one broker). */
 export interface AppOverrides {
   engine?: DeliveryEngine;
-  limiter?: RateLimiter;
+  limiters?: RateLimiters;
 }
 
 /** The composition root: builds every service and adapter for this config and starts listening. */
@@ -53,7 +53,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
   const db = await openDatabase(config.database);
   const adapters = await createAdapters(config, log);
   const engine = overrides.engine ?? adapters.engine;
-  const limiter = overrides.limiter ?? adapters.limiter;
+  const limiters = overrides.limiters ?? adapters.limiters;
   const notifier = new Notifier(engine, log);
 
   const users = new UsersService(db);
@@ -65,7 +65,8 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
   const applications = new ApplicationsService(db, users, friends, groups, notifier);
   const store = new MessageStore(db);
   const contacts = new ContactsService(db, users, store, groups, notifier);
-  const messages = new MessagesService(db, store, contacts, groups, users, presence, notifier, limiter, log);
+  const sendLimit = limiters.bursty('messages', { ratePerSecond: config.messageRatePerSecond, burst: config.messageRateBurst });
+  const messages = new MessagesService(db, store, contacts, groups, users, presence, notifier, sendLimit);
   const hub = new Hub(engine, presence.changed, log);
 
   const instances = new Map<unknown, unknown>([
