@@ -3,6 +3,7 @@ import { ApplicationsResolver } from './applications/applications.resolver';
 import { ApplicationsService } from './applications/applications.service';
 import { AuthResolver } from './auth/auth.resolver';
 import { AuthService } from './auth/auth.service';
+import { Throttle } from './auth/throttle';
 import { Tokens } from './auth/tokens';
 import type { Logger } from './common/logger';
 import type { RateLimiters } from './common/rate-limit/rate-limiter';
@@ -58,7 +59,8 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
 
   const users = new UsersService(db);
   const tokens = new Tokens(config.jwtSecret, config.accessTokenTtlSeconds);
-  const auth = new AuthService(db, tokens, users, notifier, config.refreshTokenTtlSeconds);
+  const throttle = new Throttle(limiters, config.frontDoor);
+  const auth = new AuthService(db, tokens, users, notifier, throttle, config.refreshTokenTtlSeconds);
   const friends = new FriendsService(db, users, notifier);
   const presence = new PresenceService(engine, friends, users, notifier, log);
   const groups = new GroupsService(db, users, friends, presence, notifier);
@@ -90,6 +92,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
     log,
     limits,
     bodyLimitBytes: config.bodyLimitBytes,
+    trustProxyHops: config.trustProxyHops,
     introspection: config.introspection,
     graphql: config.role !== 'push',
     ready: async () => (await db.ping()) && (await engine.ready()),
@@ -97,7 +100,17 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
   const ws =
     config.role === 'platform'
       ? undefined
-      : attachWebSocket({ server: http.server, schema, auth, hub, online: presence.online, log, limits, maxPayloadBytes: config.bodyLimitBytes });
+      : attachWebSocket({
+          server: http.server,
+          schema,
+          auth,
+          hub,
+          online: presence.online,
+          log,
+          limits,
+          maxPayloadBytes: config.bodyLimitBytes,
+          trustProxyHops: config.trustProxyHops,
+        });
   if (config.role !== 'platform') await engine.consume(hub.dispatch);
   if (config.role !== 'push') adapters.liveness?.startJanitor(presence.departed);
   if (config.role !== 'platform') {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { FrontDoorLimits } from './auth/throttle';
 
 /** Which parts of the server this process runs. */
 export type Role = 'all' | 'platform' | 'push';
@@ -43,6 +44,13 @@ export interface Config {
   messageRatePerSecond: number;
   /** Burst of sendMessage per user above the steady rate. @default 50 */
   messageRateBurst: number;
+  /** Limits of login, register, refreshToken and changePassword; 0 turns one off. */
+  frontDoor: FrontDoorLimits;
+  /**
+   * How many reverse proxies in front of this node append to X-Forwarded-For; the client address is the entry
+   * that many places from the right. 0 ignores the header (a client could write anything in it). @default 0
+   */
+  trustProxyHops: number;
   /** Largest accepted HTTP request body. @default 1048576 */
   bodyLimitBytes: number;
   /** Deepest accepted query. @default 12 */
@@ -82,6 +90,14 @@ export const CONFIG_VARIABLES = [
   'GRAPHQL_INTROSPECTION',
   'RATE_LIMIT_MESSAGES_PER_SECOND',
   'RATE_LIMIT_MESSAGES_BURST',
+  'RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT',
+  'RATE_LIMIT_LOGIN_FAILURES_PER_ADDRESS',
+  'RATE_LIMIT_REFRESH_FAILURES_PER_ADDRESS',
+  'RATE_LIMIT_PASSWORD_FAILURES_PER_ACCOUNT',
+  'RATE_LIMIT_AUTH_FAILURE_WINDOW_SECONDS',
+  'RATE_LIMIT_REGISTRATIONS_PER_ADDRESS',
+  'RATE_LIMIT_REGISTRATION_WINDOW_SECONDS',
+  'TRUST_PROXY',
   'BODY_LIMIT_BYTES',
   'QUERY_MAX_DEPTH',
   'QUERY_MAX_COST',
@@ -221,6 +237,16 @@ export function loadConfig(env: Env = process.env): Config {
     introspection: bool(env, 'GRAPHQL_INTROSPECTION', true),
     messageRatePerSecond: int(env, 'RATE_LIMIT_MESSAGES_PER_SECOND', 20, 1, 100000),
     messageRateBurst: int(env, 'RATE_LIMIT_MESSAGES_BURST', 50, 1, 100000),
+    frontDoor: {
+      loginFailuresPerAccount: int(env, 'RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT', 10, 0, 1_000_000),
+      loginFailuresPerAddress: int(env, 'RATE_LIMIT_LOGIN_FAILURES_PER_ADDRESS', 100, 0, 1_000_000),
+      refreshFailuresPerAddress: int(env, 'RATE_LIMIT_REFRESH_FAILURES_PER_ADDRESS', 100, 0, 1_000_000),
+      passwordFailuresPerAccount: int(env, 'RATE_LIMIT_PASSWORD_FAILURES_PER_ACCOUNT', 10, 0, 1_000_000),
+      failureWindowSeconds: int(env, 'RATE_LIMIT_AUTH_FAILURE_WINDOW_SECONDS', 900, 1, 86400),
+      registrationsPerAddress: int(env, 'RATE_LIMIT_REGISTRATIONS_PER_ADDRESS', 20, 0, 1_000_000),
+      registrationWindowSeconds: int(env, 'RATE_LIMIT_REGISTRATION_WINDOW_SECONDS', 3600, 1, 86400),
+    },
+    trustProxyHops: int(env, 'TRUST_PROXY', 0, 0, 10),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     queryMaxDepth: int(env, 'QUERY_MAX_DEPTH', 12, 2, 100),
     queryMaxCost: int(env, 'QUERY_MAX_COST', 3000, 10, 1000000),

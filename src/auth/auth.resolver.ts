@@ -8,20 +8,20 @@ export class AuthResolver {
   constructor(private readonly service: AuthService) {}
 
   @Mutation(() => AuthPayload)
-  register(@Arg('input', () => RegisterInput) input: RegisterInput): Promise<AuthPayload> {
-    return this.service.register(input);
+  register(@Ctx() ctx: RequestContext, @Arg('input', () => RegisterInput) input: RegisterInput): Promise<AuthPayload> {
+    return this.service.register(input, ctx.clientAddress);
   }
 
   @Mutation(() => AuthPayload, {
     description: "Ends the user's earlier session on the same terminal, if any (its refresh token stops working, its sockets close).",
   })
-  login(@Arg('input', () => LoginInput) input: LoginInput): Promise<AuthPayload> {
-    return this.service.login(input);
+  login(@Ctx() ctx: RequestContext, @Arg('input', () => LoginInput) input: LoginInput): Promise<AuthPayload> {
+    return this.service.login(input, ctx.clientAddress);
   }
 
   @Mutation(() => AuthPayload, { description: 'Rotates: the refresh token passed in stops working.' })
-  refreshToken(@Arg('refreshToken', () => String) refreshToken: string): Promise<AuthPayload> {
-    return this.service.refresh(refreshToken);
+  refreshToken(@Ctx() ctx: RequestContext, @Arg('refreshToken', () => String) refreshToken: string): Promise<AuthPayload> {
+    return this.service.refresh(refreshToken, ctx.clientAddress);
   }
 
   @Mutation(() => Boolean, { description: "Ends this terminal's session: its refresh token and live connections stop working." })

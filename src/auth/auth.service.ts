@@ -11,6 +11,7 @@ import type { AuthPayload, LoginInput, RegisterInput } from './auth.types';
 import type { Viewer } from './context';
 import { hashPassword, verifyPassword } from './passwords';
 import { SessionEntity } from './session.entity';
+import type { Throttle } from './throttle';
 import { Tokens } from './tokens';
 
 const USERNAME = /^[A-Za-z0-9_.-]{3,32}$/;
@@ -35,45 +36,59 @@ export class AuthService {
     private readonly tokens: Tokens,
     private readonly users: UsersService,
     private readonly notifier: Notifier,
+    private readonly throttle: Throttle,
     private readonly refreshTtlSeconds = 7 * 86400,
     private readonly liveCacheMs = 2000,
   ) {}
 
-  async register(input: RegisterInput): Promise<AuthPayload> {
+  /** @param address the client's address, for the per-address limit */
+  async register(input: RegisterInput, address: string): Promise<AuthPayload> {
     const username = input.username.trim();
     if (!USERNAME.test(username)) throw badInput('username', "must be 3-32 letters, digits, '_', '.' or '-'");
     if (input.password.length < 8 || input.password.length > 128) throw badInput('password', 'must be 8-128 characters');
     const nickname = text('nickname', input.nickname, 1, 32);
-    const now = Date.now();
-    const em = this.db.em();
-    const user = em.create(UserEntity, {
-      username,
-      usernameKey: username.toLowerCase(),
-      nickname,
-      passwordHash: await hashPassword(input.password),
-      createdAt: now,
-      updatedAt: now,
+    return this.throttle.register(address, async () => {
+      const now = Date.now();
+      const em = this.db.em();
+      const user = em.create(UserEntity, {
+        username,
+        usernameKey: username.toLowerCase(),
+        nickname,
+        passwordHash: await hashPassword(input.password),
+        createdAt: now,
+        updatedAt: now,
+      });
+      try {
+        await em.flush();
+      } catch (error) {
+        if (isUniqueViolation(error)) throw conflict('username: already taken');
+        throw error;
+      }
+      return this.openSession(user.id, input.terminal ?? Terminal.WEB);
     });
-    try {
-      await em.flush();
-    } catch (error) {
-      if (isUniqueViolation(error)) throw conflict('username: already taken');
-      throw error;
-    }
-    return this.openSession(user.id, input.terminal ?? Terminal.WEB);
   }
 
-  async login(input: LoginInput): Promise<AuthPayload> {
-    const em = this.db.em();
-    const user = await em.findOne(UserEntity, { usernameKey: input.username.trim().toLowerCase() });
-    // The same answer and roughly the same time whether the username exists or not.
-    const ok = user ? await verifyPassword(user.passwordHash, input.password) : await hashPassword(input.password).then(() => false);
-    if (!user || !ok) throw unauthenticated('username or password is wrong');
-    return this.openSession(user.id, input.terminal ?? Terminal.WEB);
+  /** @param address the client's address, for the per-address limit of failures */
+  login(input: LoginInput, address: string): Promise<AuthPayload> {
+    return this.throttle.login(input.username, address, async () => {
+      const em = this.db.em();
+      const user = await em.findOne(UserEntity, { usernameKey: input.username.trim().toLowerCase() });
+      // The same answer and roughly the same time whether the username exists or not.
+      const ok = user ? await verifyPassword(user.passwordHash, input.password) : await hashPassword(input.password).then(() => false);
+      if (!user || !ok) throw unauthenticated('username or password is wrong');
+      return this.openSession(user.id, input.terminal ?? Terminal.WEB);
+    });
   }
 
-  /** Rotates a refresh token. A token that was already rotated away ends its session (it may have leaked). */
-  async refresh(refreshToken: string): Promise<AuthPayload> {
+  /**
+   * Rotates a refresh token. A token that was already rotated away ends its session (it may have leaked).
+   * @param address the client's address, for the per-address limit of refused tokens
+   */
+  refresh(refreshToken: string, address: string): Promise<AuthPayload> {
+    return this.throttle.refresh(address, () => this.rotate(refreshToken));
+  }
+
+  private async rotate(refreshToken: string): Promise<AuthPayload> {
     const parsed = Tokens.parseRefresh(refreshToken);
     const em = this.db.em();
     const session = parsed && (await em.findOne(SessionEntity, { id: parsed.sessionId }));
@@ -102,12 +117,14 @@ export class AuthService {
   /** Changes the password and ends the user's other sessions. */
   async changePassword(viewer: Viewer, oldPassword: string, newPassword: string): Promise<boolean> {
     if (newPassword.length < 8 || newPassword.length > 128) throw badInput('newPassword', 'must be 8-128 characters');
-    const em = this.db.em();
-    const user = await em.findOneOrFail(UserEntity, viewer.userId);
-    if (!(await verifyPassword(user.passwordHash, oldPassword))) throw badInput('oldPassword', 'is wrong');
-    user.passwordHash = await hashPassword(newPassword);
-    user.updatedAt = Date.now();
-    await em.flush();
+    await this.throttle.changePassword(viewer.userId, async () => {
+      const em = this.db.em();
+      const user = await em.findOneOrFail(UserEntity, viewer.userId);
+      if (!(await verifyPassword(user.passwordHash, oldPassword))) throw badInput('oldPassword', 'is wrong');
+      user.passwordHash = await hashPassword(newPassword);
+      user.updatedAt = Date.now();
+      await em.flush();
+    });
     const others = await this.db
       .knex('sessions')
       .select('id')

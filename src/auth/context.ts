@@ -16,6 +16,8 @@ export interface Viewer {
 export interface RequestContext {
   viewer?: Viewer;
   requestId: string;
+  /** Where the request came from, as per-address rate limits count it (see transport/client-address.ts). */
+  clientAddress: string;
   log: Logger;
   loaders: Loaders;
   /** Set on graphql-ws operations: the socket the subscription belongs to. */

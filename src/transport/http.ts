@@ -9,6 +9,7 @@ import { createLoaders, type OnlineLookup } from '../auth/loaders';
 import { bearer } from '../auth/tokens';
 import { formatError } from '../common/errors';
 import type { Logger } from '../common/logger';
+import { clientAddress } from './client-address';
 import { costError, depthRule, type OperationLimits } from './limits';
 import { createPlaygroundHandler } from './playground';
 
@@ -22,6 +23,8 @@ export interface HttpOptions {
   limits: OperationLimits;
   /** Largest request body accepted. */
   bodyLimitBytes: number;
+  /** Reverse proxies in front whose X-Forwarded-For entries are believed. @default 0 */
+  trustProxyHops: number;
   /** Whether introspection (and so the playground's docs) is on. */
   introspection: boolean;
   /** Serve queries and mutations (false on push-only nodes, which still answer health checks). */
@@ -145,6 +148,7 @@ export async function createHttpServer(options: HttpOptions): Promise<HttpServer
       context: async () => ({
         viewer: await auth.authenticate(bearer(req.headers.authorization)),
         requestId,
+        clientAddress: clientAddress(req, options.trustProxyHops),
         log: requestLog,
         loaders: createLoaders(options.online),
       }),

@@ -10,6 +10,7 @@ import { bearer } from '../auth/tokens';
 import { formatError } from '../common/errors';
 import type { Logger } from '../common/logger';
 import type { Hub, LocalConnection } from '../delivery/hub';
+import { clientAddress } from './client-address';
 import { DocumentCache } from './document-cache';
 import { costError, depthRule, type OperationLimits } from './limits';
 
@@ -25,6 +26,8 @@ export interface WsOptions {
   limits: OperationLimits;
   /** Largest frame accepted. */
   maxPayloadBytes: number;
+  /** Reverse proxies in front whose X-Forwarded-For entries are believed. @default 0 */
+  trustProxyHops: number;
   /** How often dead sockets are looked for (ping, then terminate if no pong by the next round). @default 30000 */
   heartbeatMs?: number;
   /** @default '/graphql' */
@@ -54,7 +57,7 @@ export function attachWebSocket(options: WsOptions): { close(): Promise<void> } 
   const states = new WeakMap<WebSocket, SocketState>();
   const documents = new DocumentCache(schema, [...specifiedRules, depthRule(limits)]);
 
-  const protocol = makeServer<Record<string, unknown> | undefined, { socket: WebSocket }>({
+  const protocol = makeServer<Record<string, unknown> | undefined, { socket: WebSocket; address: string }>({
     schema,
     onConnect: async (ctx) => {
       const viewer = await auth.authenticate(bearer(authorizationParam(ctx.connectionParams)));
@@ -86,6 +89,7 @@ export function attachWebSocket(options: WsOptions): { close(): Promise<void> } 
       const context: RequestContext = {
         viewer: state?.viewer,
         requestId: randomUUID(),
+        clientAddress: ctx.extra.address,
         log,
         get loaders() {
           return (loaders ??= createLoaders(options.online, false));
@@ -108,7 +112,7 @@ export function attachWebSocket(options: WsOptions): { close(): Promise<void> } 
   // here with only what it needs, and one timer pings them all.
   wss.options.handleProtocols = handleProtocols;
   const alive = new WeakSet<WebSocket>();
-  wss.on('connection', (socket) => {
+  wss.on('connection', (socket, req) => {
     alive.add(socket);
     socket.on('pong', () => alive.add(socket));
     socket.once('error', (err) => {
@@ -132,7 +136,8 @@ export function attachWebSocket(options: WsOptions): { close(): Promise<void> } 
             });
           }),
       },
-      { socket },
+      // The address, not the upgrade request: mutations on the socket (login among them) are limited by it.
+      { socket, address: clientAddress(req, options.trustProxyHops) },
     );
     socket.once('close', (code, reason) => void closed(code, String(reason)));
   });

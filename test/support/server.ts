@@ -47,6 +47,8 @@ export async function startServer(env: Record<string, string> = {}, overrides: A
     DATABASE_URL: databaseUrl,
     JWT_SECRET: 'test-secret-that-is-long-enough',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL || 'silent',
+    // Every suite registers its users from 127.0.0.1; test/throttle.test.ts sets this limit where it tests it.
+    RATE_LIMIT_REGISTRATIONS_PER_ADDRESS: '0',
     ...env,
   });
   const app = await startApp(config, createLogger(config.logLevel), overrides);
