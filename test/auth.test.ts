@@ -1,3 +1,4 @@
+import mysql from 'mysql2/promise';
 import { errorCode, gql, login, ok, register, subscribe, type TestUser } from './support/client';
 import { startServer, type TestServer } from './support/server';
 
@@ -238,6 +239,51 @@ describe('authentication', () => {
       await new Promise((r) => setTimeout(r, 50));
       expect(appClosed).toBe(false);
       await appSocket.close();
+    });
+  });
+
+  describe('logins racing on one terminal', () => {
+    // Its own server: 16 logins at once of one account are more than the per-account limit's 10 in flight.
+    let racetrack: TestServer;
+    beforeAll(async () => (racetrack = await startServer({ RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT: '0' })));
+    afterAll(() => racetrack.close());
+
+    /**
+     * On MySQL the logins are lined up first: the sessions table is locked from another connection until all
+     * 16 (as many as the pool has connections) wait on the database, then released at once, so that they
+     * really do read and write together. SQLite gets them as they come.
+     */
+    async function race<T>(logins: () => Promise<T>[]): Promise<T[]> {
+      const db = racetrack.config.database;
+      if (db.dialect !== 'mysql') return Promise.all(logins());
+      const gate = await mysql.createConnection({ host: db.host, port: db.port, user: db.user, password: db.password, database: db.database });
+      try {
+        await gate.query('lock tables sessions write');
+        const all = Promise.all(logins());
+        const deadline = Date.now() + 20_000;
+        for (;;) {
+          const [rows] = await gate.query("select count(*) as n from information_schema.processlist where db = ? and command = 'Query' and id <> connection_id()", [db.database]);
+          if (Number((rows as Array<{ n: number }>)[0]!.n) >= 16) break;
+          if (Date.now() > deadline) throw new Error('the logins never lined up');
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        await gate.query('unlock tables');
+        return await all;
+      } finally {
+        await gate.end();
+      }
+    }
+
+    it('should leave exactly one live session, whose access token alone works', async () => {
+      const user = await register(racetrack, 'racer', 'APP');
+      const logins = await race(() => Array.from({ length: 16 }, () => login(racetrack, user.username, 'PC')));
+      const live = await racetrack.app.db.knex('sessions').select('id').where({ user_id: user.id, terminal: 'PC' }).whereNull('ended_at');
+      expect(live).toHaveLength(1);
+      const working: TestUser[] = [];
+      for (const session of logins) if ((await gql(racetrack, ME, undefined, session.token)).data?.me) working.push(session);
+      expect(working).toHaveLength(1);
+      // The session on the other terminal is untouched.
+      expect((await ok(racetrack, ME, undefined, user.token)).me.id).toBe(user.id);
     });
   });
 

@@ -1,3 +1,4 @@
+import type { Knex } from '@mikro-orm/knex';
 import type { Database } from '../db/database';
 import { isUniqueViolation } from '../db/errors';
 import { badInput, conflict, unauthenticated } from '../common/errors';
@@ -106,6 +107,7 @@ export class AuthService {
       throw unauthenticated('refreshToken: already used; the session has ended');
     }
     const viewer: Viewer = { userId: session.user, sessionId: session.id, terminal: session.terminal as Terminal };
+    this.live.set(viewer.sessionId, Date.now());
     return this.payload(viewer, next.token);
   }
 
@@ -151,30 +153,38 @@ export class AuthService {
     return viewer;
   }
 
+  /**
+   * Ends the live sessions of this user on this terminal and opens a new one, in one transaction that first
+   * locks the user's row: concurrent logins of one user take turns, so each ends the one before it and exactly
+   * one session stays live (without the lock, two could read "none live" and both insert).
+   */
   private async openSession(userId: string, terminal: Terminal): Promise<AuthPayload> {
     const now = Date.now();
-    const previous: Array<{ id: string }> = await this.db
-      .knex('sessions')
-      .select('id')
-      .where({ user_id: userId, terminal })
-      .whereNull('ended_at');
-    await this.end(previous.map((s) => ({ id: s.id, userId })), 'replaced');
     const sessionId = Tokens.sessionId();
     const refresh = Tokens.refresh(sessionId);
-    await this.db.knex('sessions').insert({
-      id: sessionId,
-      user_id: userId,
-      terminal,
-      refresh_hash: refresh.hash,
-      created_at: now,
-      refresh_expires_at: now + this.refreshTtlSeconds * 1000,
+    const previous = await this.db.knex.transaction(async (trx) => {
+      // A no-op update locks the row on MySQL and takes the database's write lock on SQLite.
+      await trx('users').where({ id: userId }).update({ updated_at: trx.ref('updated_at') });
+      const live: Array<{ id: string }> = await trx('sessions').select('id').where({ user_id: userId, terminal }).whereNull('ended_at');
+      await this.close(trx, live.map((s) => s.id), 'replaced');
+      await trx('sessions').insert({
+        id: sessionId,
+        user_id: userId,
+        terminal,
+        refresh_hash: refresh.hash,
+        created_at: now,
+        refresh_expires_at: now + this.refreshTtlSeconds * 1000,
+      });
+      // Marked before commit: a login that replaces this one commits later, so its unmarking comes after.
+      this.live.set(sessionId, now);
+      return live;
     });
+    await this.announce(previous.map((s) => ({ id: s.id, userId })), 'replaced');
     return this.payload({ userId, sessionId, terminal }, refresh.token);
   }
 
   private async payload(viewer: Viewer, refreshToken: string): Promise<AuthPayload> {
     const access = this.tokens.access(viewer);
-    this.live.set(viewer.sessionId, Date.now());
     return {
       accessToken: access.token,
       accessTokenExpiresAt: access.expiresAt,
@@ -185,12 +195,18 @@ export class AuthService {
 
   /** Ends sessions, then tells their sockets (which close with 4403 after the event). */
   private async end(sessions: Array<{ id: string; userId: string }>, reason: EndReason): Promise<void> {
-    if (sessions.length === 0) return;
-    await this.db
-      .knex('sessions')
-      .whereIn('id', sessions.map((s) => s.id))
-      .whereNull('ended_at')
-      .update({ ended_at: Date.now(), ended_reason: reason });
+    await this.close(this.db.knex, sessions.map((s) => s.id), reason);
+    await this.announce(sessions, reason);
+  }
+
+  /** Marks sessions ended (on `knex`, a caller's transaction if given). */
+  private async close(knex: Knex, ids: string[], reason: EndReason): Promise<void> {
+    if (ids.length === 0) return;
+    await knex('sessions').whereIn('id', ids).whereNull('ended_at').update({ ended_at: Date.now(), ended_reason: reason });
+  }
+
+  /** Forgets ended sessions here and tells their sockets, which close with 4403 after the event. */
+  private async announce(sessions: Array<{ id: string; userId: string }>, reason: EndReason): Promise<void> {
     for (const session of sessions) {
       this.live.delete(session.id);
       await this.notifier.send(
