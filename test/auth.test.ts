@@ -1,6 +1,8 @@
 import mysql from 'mysql2/promise';
 import { errorCode, gql, login, ok, register, subscribe, type TestUser } from './support/client';
 import { startServer, type TestServer } from './support/server';
+import { Tokens } from '../src/auth/tokens';
+import { Terminal } from '../src/common/enums';
 
 const PASSWORD = 'correct horse battery';
 const REGISTER = `mutation($input: RegisterInput!) { register(input: $input) { accessToken refreshToken accessTokenExpiresAt user { id username nickname online } } }`;
@@ -116,13 +118,23 @@ describe('authentication', () => {
       expect(me.me).toEqual({ id: user.id, username: user.username, nickname: 'meuser' });
     });
 
-    it('should refuse me without a token, with a garbage token, or with a token signed by another secret', async () => {
+    it('should refuse me without a token, with a garbage token, or with altered claims', async () => {
       expect(await errorCode(server, ME)).toBe('UNAUTHENTICATED');
       expect(await errorCode(server, ME, undefined, 'garbage')).toBe('UNAUTHENTICATED');
-      const user = await register(server, 'forged');
+      const user = await register(server, 'altered');
       const [header, , signature] = user.token.split('.');
-      const forgedClaims = Buffer.from(JSON.stringify({ sub: user.id, sid: 'x', term: 'WEB' })).toString('base64url');
-      expect(await errorCode(server, ME, undefined, `${header}.${forgedClaims}.${signature}`)).toBe('UNAUTHENTICATED');
+      const alteredClaims = Buffer.from(JSON.stringify({ sub: user.id, sid: 'x', term: 'WEB' })).toString('base64url');
+      expect(await errorCode(server, ME, undefined, `${header}.${alteredClaims}.${signature}`)).toBe('UNAUTHENTICATED');
+    });
+
+    it('should refuse a well-formed token for a live session signed by another secret', async () => {
+      const user = await register(server, 'forged');
+      const claims = JSON.parse(Buffer.from(user.token.split('.')[1]!, 'base64url').toString('utf8'));
+      const viewer = { userId: user.id, sessionId: claims.sid, terminal: Terminal.WEB };
+      // The same claims signed with the server's own secret pass, so only the signature can be what is refused.
+      expect((await ok(server, ME, undefined, new Tokens(server.config.jwtSecret).access(viewer).token)).me.id).toBe(user.id);
+      const forged = new Tokens('another-secret-that-is-long-enough').access(viewer).token;
+      expect(await errorCode(server, ME, undefined, forged)).toBe('UNAUTHENTICATED');
     });
   });
 
