@@ -1,4 +1,6 @@
+import { createClient } from 'graphql-ws';
 import { Redis } from 'ioredis';
+import WebSocket from 'ws';
 import { register, type GqlResponse, type TestUser } from './support/client';
 import { startServer, useServer, type TestServer } from './support/server';
 
@@ -125,6 +127,26 @@ describe('login without TRUST_PROXY', () => {
     const user = await register(suite.server, 'spoofer');
     for (let i = 0; i < 2; i++) expect(code(await login(suite.server, newName(), 'wrong password', `192.0.2.${i}`))).toBe('UNAUTHENTICATED');
     retryAfter(await login(suite.server, user.username, PASSWORD, '192.0.2.200'), 900);
+  });
+});
+
+describe('login over graphql-ws', () => {
+  const suite = useServer({ ...OFF, RATE_LIMIT_LOGIN_FAILURES_PER_ADDRESS: '2' });
+
+  it('should count against the address the socket came from, as over HTTP', async () => {
+    const user = await register(suite.server, 'socketeer');
+    for (let i = 0; i < 2; i++) expect(code(await login(suite.server, newName(), 'wrong password'))).toBe('UNAUTHENTICATED');
+    const client = createClient({ url: suite.server.wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${user.token}` }, retryAttempts: 0 });
+    try {
+      const results: GqlResponse[] = [];
+      for await (const result of client.iterate({ query: LOGIN, variables: { input: { username: user.username, password: PASSWORD } } })) {
+        results.push(result as GqlResponse);
+      }
+      expect(results).toHaveLength(1);
+      retryAfter(results[0]!, 900);
+    } finally {
+      await client.dispose();
+    }
   });
 });
 
