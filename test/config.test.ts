@@ -41,6 +41,27 @@ describe('configuration', () => {
     expect(refusal({ NODE_LIVENESS_TTL_SECONDS: '1' })).toMatch(/^NODE_LIVENESS_TTL_SECONDS /);
     expect(refusal({ NODE_LIVENESS_TTL_SECONDS: '4', NODE_LIVENESS_RENEW_SECONDS: '4' })).toMatch(/^NODE_LIVENESS_RENEW_SECONDS/);
     expect(refusal({ IM_NODE_ID: 'bad id' })).toMatch(/^IM_NODE_ID/);
+    expect(refusal({ RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT: '-1' })).toMatch(/^RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT /);
+    expect(refusal({ RATE_LIMIT_AUTH_FAILURE_WINDOW_SECONDS: '0' })).toMatch(/^RATE_LIMIT_AUTH_FAILURE_WINDOW_SECONDS /);
+    expect(refusal({ TRUST_PROXY: 'yes' })).toMatch(/^TRUST_PROXY /);
+  });
+
+  it('should limit the front door by default, take 0 as off, and trust no proxy unless told', () => {
+    expect(loadConfig(base)).toMatchObject({
+      frontDoor: {
+        loginFailuresPerAccount: 10,
+        loginFailuresPerAddress: 100,
+        refreshFailuresPerAddress: 100,
+        passwordFailuresPerAccount: 10,
+        failureWindowSeconds: 900,
+        registrationsPerAddress: 20,
+        registrationWindowSeconds: 3600,
+      },
+      trustProxyHops: 0,
+    });
+    const off = loadConfig({ ...base, RATE_LIMIT_LOGIN_FAILURES_PER_ADDRESS: '0', RATE_LIMIT_REGISTRATIONS_PER_ADDRESS: '0', TRUST_PROXY: '2' });
+    expect(off.frontDoor).toMatchObject({ loginFailuresPerAddress: 0, registrationsPerAddress: 0 });
+    expect(off.trustProxyHops).toBe(2);
   });
 
   it('should parse a MySQL URL into its parts', () => {

@@ -148,7 +148,10 @@ export async function createHttpServer(options: HttpOptions): Promise<HttpServer
       context: async () => ({
         viewer: await auth.authenticate(bearer(req.headers.authorization)),
         requestId,
-        clientAddress: clientAddress(req, options.trustProxyHops),
+        // Only the front door's mutations read it; the send path pays nothing for it.
+        get clientAddress() {
+          return clientAddress(req, options.trustProxyHops);
+        },
         log: requestLog,
         loaders: createLoaders(options.online),
       }),

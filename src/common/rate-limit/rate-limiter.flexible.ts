@@ -55,6 +55,10 @@ class FlexibleWindow implements RefundableRateLimiter {
  * and Redis adapters differ only in that.
  */
 export class FlexibleRateLimiters implements RateLimiters {
+  /**
+   * @param keyPrefix put before every limit's name in its keys
+   * @param make builds one rate-limiter-flexible limiter on the adapter's store
+   */
   constructor(
     private readonly keyPrefix: string,
     private readonly make: (options: FlexibleOptions) => RateLimiterAbstract,
