@@ -55,7 +55,10 @@ export interface Config {
   bodyLimitBytes: number;
   /** Deepest accepted query. @default 12 */
   queryMaxDepth: number;
-  /** Highest accepted query cost (one point a field). @default 3000 */
+  /**
+   * Highest accepted query cost: one point a field, a paged list's selection once per item it may answer.
+   * @default 50000
+   */
   queryMaxCost: number;
   /** @default 1800 */
   accessTokenTtlSeconds: number;
@@ -249,7 +252,7 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxyHops: int(env, 'TRUST_PROXY', 0, 0, 10),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     queryMaxDepth: int(env, 'QUERY_MAX_DEPTH', 12, 2, 100),
-    queryMaxCost: int(env, 'QUERY_MAX_COST', 3000, 10, 1000000),
+    queryMaxCost: int(env, 'QUERY_MAX_COST', 50000, 10, 1000000),
     accessTokenTtlSeconds: int(env, 'ACCESS_TOKEN_TTL_SECONDS', 1800, 10, 86400),
     refreshTokenTtlSeconds: int(env, 'REFRESH_TOKEN_TTL_SECONDS', 7 * 86400, 60, 365 * 86400),
     routeTtlSeconds,

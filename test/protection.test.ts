@@ -247,8 +247,8 @@ describe('protection', () => {
       expect(deep.data).toBeUndefined();
       expect(deep.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
       expect(deep.errors?.[0]?.message).toMatch(/depth/i);
-      // One level less passes validation (and runs).
-      const shallow = await gql(limited, `{ contacts { group { members { role } } } }`, undefined, user.token);
+      // One level less passes validation (and runs; one item a page keeps it within the cost limit of 10).
+      const shallow = await gql(limited, `{ contacts(first: 1) { group { members(first: 1) { role } } } }`, undefined, user.token);
       expect(shallow.errors).toBeUndefined();
       expect(shallow.data).toEqual({ contacts: [] });
     });

@@ -1,5 +1,6 @@
-import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Args, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { requireViewer, type RequestContext } from '../auth/context';
+import { page, PageArgs, PAGED, pagedCost } from '../common/paging';
 import { Application, ApplicationDirection, ApplicationStatus } from './application.types';
 import type { ApplicationsService } from './applications.service';
 
@@ -7,13 +8,14 @@ import type { ApplicationsService } from './applications.service';
 export class ApplicationsResolver {
   constructor(private readonly service: ApplicationsService) {}
 
-  @Query(() => [Application])
+  @Query(() => [Application], { description: `Newest first; \`after\` is an application id. ${PAGED}`, complexity: pagedCost })
   applications(
     @Ctx() ctx: RequestContext,
+    @Args(() => PageArgs) paging: PageArgs,
     @Arg('direction', () => ApplicationDirection, { nullable: true, defaultValue: ApplicationDirection.INCOMING }) direction: ApplicationDirection | null,
     @Arg('status', () => ApplicationStatus, { nullable: true }) status?: ApplicationStatus | null,
   ): Promise<Application[]> {
-    return this.service.list(requireViewer(ctx), direction ?? ApplicationDirection.INCOMING, status);
+    return this.service.list(requireViewer(ctx), direction ?? ApplicationDirection.INCOMING, status, page('applications', paging));
   }
 
   @Mutation(() => Application)

@@ -1,6 +1,7 @@
 import type { Database } from '../db/database';
 import { isUniqueViolation } from '../db/errors';
 import { badInput, conflict, forbidden, notFound } from '../common/errors';
+import { answer, rowsToRead, type Page } from '../common/paging';
 import { id as idArg, optionalText } from '../common/validate';
 import type { Viewer } from '../auth/context';
 import type { Notifier } from '../delivery/notifier';
@@ -72,9 +73,10 @@ export class ApplicationsService {
     return this.answer(viewer, idArgValue, ApplicationStatus.REJECTED);
   }
 
-  /** Applications the viewer may answer (INCOMING) or sent (OUTGOING), newest first. */
-  async list(viewer: Viewer, direction: ApplicationDirection, status?: ApplicationStatus | null): Promise<Application[]> {
-    const query = this.db.knex('applications').select('*').orderBy('id', 'desc').limit(200);
+  /** A page of the applications the viewer may answer (INCOMING) or sent (OUTGOING), newest first. */
+  async list(viewer: Viewer, direction: ApplicationDirection, status: ApplicationStatus | null | undefined, p: Page): Promise<Application[]> {
+    const query = this.db.knex('applications').select('*').orderBy('id', 'desc').limit(rowsToRead(p));
+    if (p.after !== null) query.where('id', '<', p.after);
     if (direction === ApplicationDirection.INCOMING) {
       const moderated = await this.groups.moderatedBy(viewer.userId);
       query.where((q) => q.where({ target_user_id: viewer.userId }).orWhereIn('group_id', moderated));
@@ -82,7 +84,7 @@ export class ApplicationsService {
       query.where({ applicant_id: viewer.userId });
     }
     if (status) query.andWhere({ status });
-    return this.toViews(await query);
+    return this.toViews(answer(p, await query));
   }
 
   /** Stores a PENDING application (CONFLICT with `duplicate` if one is pending already) and tells both sides. */

@@ -1,5 +1,6 @@
-import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Args, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
 import { requireViewer, type RequestContext } from '../auth/context';
+import { page, PageArgs, PAGED, pagedCost } from '../common/paging';
 import { Contact } from './contact.types';
 import type { ContactsService } from './contacts.service';
 
@@ -7,9 +8,12 @@ import type { ContactsService } from './contacts.service';
 export class ContactsResolver {
   constructor(private readonly service: ContactsService) {}
 
-  @Query(() => [Contact], { description: "The viewer's conversations, pinned first, then by last activity, newest first." })
-  contacts(@Ctx() ctx: RequestContext): Promise<Contact[]> {
-    return this.service.list(requireViewer(ctx));
+  @Query(() => [Contact], {
+    description: `The viewer's conversations, pinned first, then by last activity, newest first; \`after\` is a conversationId. ${PAGED}`,
+    complexity: pagedCost,
+  })
+  contacts(@Ctx() ctx: RequestContext, @Args(() => PageArgs) paging: PageArgs): Promise<Contact[]> {
+    return this.service.list(requireViewer(ctx), page('contacts', paging));
   }
 
   @Mutation(() => Contact, { description: 'Marks read up to `seq` (the newest when null); never moves readSeq backwards.' })

@@ -1,6 +1,7 @@
 import type { Database } from '../db/database';
 import { badInput, notFound } from '../common/errors';
 import { ConversationType } from '../common/enums';
+import { answer, rowsToRead, slice, type Page } from '../common/paging';
 import { id as idArg } from '../common/validate';
 import type { Viewer } from '../auth/context';
 import type { Notifier } from '../delivery/notifier';
@@ -66,6 +67,12 @@ const toMembership = (r: Record<string, unknown>): Membership => ({
   updatedAt: Number(r.updated_at),
 });
 
+const activity = (m: Membership): number => m.lastMessageAt ?? m.createdAt;
+
+/** The conversation list's order: pinned first, then by last activity, newest first (then newest conversation). */
+const listOrder = (a: Membership, b: Membership): number =>
+  Number(b.pinned) - Number(a.pinned) || activity(b) - activity(a) || Number(b.conversationId) - Number(a.conversationId);
+
 /** The conversation list: read positions, pins, mutes, unread counts, and the memberships behind them. */
 export class ContactsService {
   constructor(
@@ -107,9 +114,10 @@ export class ContactsService {
    * The viewer's conversation list: pinned first, then by last activity, newest first. A hidden contact shows
    * again once there is a message it may see beyond `hiddenSeq`; a group left for good never has one.
    */
-  async list(viewer: Viewer): Promise<Contact[]> {
+  async list(viewer: Viewer, p: Page): Promise<Contact[]> {
     const visible = (await this.memberships(viewer.userId)).filter((m) => m.hiddenSeq === null || visibleLastSeq(m) > m.hiddenSeq);
-    return this.toContacts(viewer.userId, visible);
+    // Only the page gets its unread counts, last messages and profiles; the memberships are one small row each.
+    return this.toContacts(viewer.userId, slice(p, visible.sort(listOrder), (m) => m.conversationId));
   }
 
   async get(viewer: Viewer, conversationId: string): Promise<Contact> {
@@ -185,9 +193,10 @@ export class ContactsService {
   }
 
   /** Ids of the users who have read a message (see {@link READ_IT}). */
-  async readerIds(messageId: string): Promise<string[]> {
-    const rows = await this.readers().where('m.id', messageId).select('c.user_id').orderBy('c.user_id');
-    return rows.map((r: { user_id: string | number }) => String(r.user_id));
+  async readerIds(messageId: string, p: Page): Promise<string[]> {
+    const query = this.readers().where('m.id', messageId).select('c.user_id').orderBy('c.user_id').limit(rowsToRead(p));
+    if (p.after !== null) query.andWhere('c.user_id', '>', p.after);
+    return answer(p, await query).map((r: { user_id: string | number }) => String(r.user_id));
   }
 
   /** Messages joined to the contacts of the users who have read them. */
@@ -205,24 +214,21 @@ export class ContactsService {
     const lastMessages = await toMessages(await this.messages.at(lastPoints), (id) => types.get(id)!, this.users);
     const byConversation = new Map(lastMessages.map((m) => [m.conversationId, m]));
     const peers = await this.users.byIds(memberships.flatMap((m) => (m.peer ? [m.peer] : [])));
-    const activity = (m: Membership) => m.lastMessageAt ?? m.createdAt;
-    return memberships
-      .sort((a, b) => Number(b.pinned) - Number(a.pinned) || activity(b) - activity(a))
-      .map((m) => ({
-        conversationId: m.conversationId,
-        type: m.type,
-        peer: m.peer ? (peers.get(m.peer) ?? null) : null,
-        group: m.groupId ? (groups.get(m.groupId) ?? null) : null,
-        lastMessage: byConversation.get(m.conversationId) ?? null,
-        lastSeq: visibleLastSeq(m),
-        readSeq: m.readSeq,
-        unreadCount: unread.get(m.conversationId)?.count ?? 0,
-        mentioned: unread.get(m.conversationId)?.mentioned ?? false,
-        peerReadSeq: m.type === ConversationType.PRIVATE ? m.peerReadSeq : 0,
-        pinned: m.pinned,
-        muted: m.muted,
-        updatedAt: new Date(Math.max(m.updatedAt, m.lastMessageAt ?? 0)),
-      }));
+    return memberships.map((m) => ({
+      conversationId: m.conversationId,
+      type: m.type,
+      peer: m.peer ? (peers.get(m.peer) ?? null) : null,
+      group: m.groupId ? (groups.get(m.groupId) ?? null) : null,
+      lastMessage: byConversation.get(m.conversationId) ?? null,
+      lastSeq: visibleLastSeq(m),
+      readSeq: m.readSeq,
+      unreadCount: unread.get(m.conversationId)?.count ?? 0,
+      mentioned: unread.get(m.conversationId)?.mentioned ?? false,
+      peerReadSeq: m.type === ConversationType.PRIVATE ? m.peerReadSeq : 0,
+      pinned: m.pinned,
+      muted: m.muted,
+      updatedAt: new Date(Math.max(m.updatedAt, m.lastMessageAt ?? 0)),
+    }));
   }
 
   /**

@@ -1,5 +1,6 @@
-import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Args, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { requireViewer, type RequestContext } from '../auth/context';
+import { page, PageArgs, PAGED, pagedCost } from '../common/paging';
 import { Friend } from './friend.types';
 import type { FriendsService } from './friends.service';
 
@@ -7,9 +8,9 @@ import type { FriendsService } from './friends.service';
 export class FriendsResolver {
   constructor(private readonly service: FriendsService) {}
 
-  @Query(() => [Friend])
-  friends(@Ctx() ctx: RequestContext): Promise<Friend[]> {
-    return this.service.list(requireViewer(ctx));
+  @Query(() => [Friend], { description: `Newest friendship first; \`after\` is a friend's user id. ${PAGED}`, complexity: pagedCost })
+  friends(@Ctx() ctx: RequestContext, @Args(() => PageArgs) paging: PageArgs): Promise<Friend[]> {
+    return this.service.list(requireViewer(ctx), page('friends', paging));
   }
 
   @Mutation(() => Boolean)

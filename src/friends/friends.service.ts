@@ -1,6 +1,7 @@
 import type { Knex } from '@mikro-orm/knex';
 import type { Database } from '../db/database';
 import { badInput, notFound } from '../common/errors';
+import { answer, rowsToRead, type Page } from '../common/paging';
 import { id as idArg } from '../common/validate';
 import type { Viewer } from '../auth/context';
 import type { Notifier } from '../delivery/notifier';
@@ -75,14 +76,21 @@ export class FriendsService {
     return rows.map((r: { friend_id: string | number }) => String(r.friend_id));
   }
 
-  /** The viewer's friends, with the private conversation of each. */
-  async list(viewer: Viewer): Promise<Friend[]> {
-    return this.load(viewer.userId);
+  /** A page of the viewer's friends, newest friendship first, with the private conversation of each. */
+  async list(viewer: Viewer, p: Page): Promise<Friend[]> {
+    const query = this.query(viewer.userId).limit(rowsToRead(p));
+    if (p.after !== null) {
+      const last = await this.db.knex('friendships').first('id', 'created_at').where({ user_id: viewer.userId, friend_id: p.after });
+      if (!last) throw badInput('after', 'is not your friend (any more): start again without after');
+      // Friendships made in the same millisecond are ordered by row id.
+      query.andWhere((q) => q.where('f.created_at', '<', last.created_at).orWhere((same) => same.where('f.created_at', last.created_at).andWhere('f.id', '<', last.id)));
+    }
+    return this.toFriends(answer(p, await query));
   }
 
   /** One friend of a user as that user sees it (for FriendAddedEvent). */
   async one(userId: string, friendId: string): Promise<Friend> {
-    const [friend] = await this.load(userId, friendId);
+    const [friend] = await this.toFriends(await this.query(userId).andWhere('f.friend_id', friendId));
     if (!friend) throw notFound('friend');
     return friend;
   }
@@ -114,17 +122,19 @@ export class FriendsService {
     return true;
   }
 
-  private async load(userId: string, friendId?: string): Promise<Friend[]> {
-    const query = this.db
+  /** A user's friendships with what a Friend shows, newest first. */
+  private query(userId: string): Knex.QueryBuilder {
+    return this.db
       .knex('friendships as f')
       .select('f.friend_id', 'f.conversation_id', 'f.remark', 'f.created_at', 'c.muted')
       .leftJoin('contacts as c', function join() {
         this.on('c.conversation_id', '=', 'f.conversation_id').andOn('c.user_id', '=', 'f.user_id');
       })
       .where('f.user_id', userId)
-      .orderBy('f.created_at', 'desc');
-    if (friendId) query.andWhere('f.friend_id', friendId);
-    const rows: FriendRow[] = await query;
+      .orderBy([{ column: 'f.created_at', order: 'desc' }, { column: 'f.id', order: 'desc' }]);
+  }
+
+  private async toFriends(rows: FriendRow[]): Promise<Friend[]> {
     const users = await this.users.byIds(rows.map((r) => String(r.friend_id)));
     return rows.flatMap((row) => {
       const user = users.get(String(row.friend_id));

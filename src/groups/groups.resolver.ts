@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { requireViewer, type RequestContext } from '../auth/context';
+import { page, PageArgs, PAGED, pagedCost, slice } from '../common/paging';
 import { CreateGroupInput, Group, GroupMember, GroupRole, UpdateGroupInput } from './group.types';
 import type { GroupsService } from './groups.service';
 
@@ -19,9 +20,9 @@ export class GroupsResolver {
     this.counts = new DataLoader((ids) => service.memberCounts(ids), { cache: false });
   }
 
-  @Query(() => [Group], { description: "The viewer's groups, dissolved ones left out, oldest first." })
-  groups(@Ctx() ctx: RequestContext): Promise<Group[]> {
-    return this.service.list(requireViewer(ctx));
+  @Query(() => [Group], { description: `The viewer's groups, dissolved ones left out, oldest first; \`after\` is a group id. ${PAGED}`, complexity: pagedCost })
+  groups(@Ctx() ctx: RequestContext, @Args(() => PageArgs) paging: PageArgs): Promise<Group[]> {
+    return this.service.list(requireViewer(ctx), page('groups', paging));
   }
 
   @Query(() => Group, { nullable: true, description: 'A group the viewer is a member of (dissolved ones included); null otherwise.' })
@@ -79,8 +80,12 @@ export class GroupsResolver {
     return group.memberCount ?? this.counts.load(group.id);
   }
 
-  @FieldResolver(() => [GroupMember], { description: 'Owner first, then admins, then members by joining time.' })
-  members(@Root() group: Group): GroupMember[] | Promise<GroupMember[]> {
-    return group.members ?? this.memberLists.load(group.id);
+  @FieldResolver(() => [GroupMember], {
+    description: `Owner first, then admins, then members by joining time; \`after\` is a member's user id. ${PAGED}`,
+    complexity: pagedCost,
+  })
+  async members(@Root() group: Group, @Args(() => PageArgs) paging: PageArgs): Promise<GroupMember[]> {
+    const p = page('members', paging);
+    return slice(p, group.members ?? (await this.memberLists.load(group.id)), (m) => m.user.id);
   }
 }

@@ -1,6 +1,7 @@
 import type { Knex } from '@mikro-orm/knex';
 import type { Database } from '../db/database';
 import { badInput, conflict, forbidden, notFound } from '../common/errors';
+import { answer, rowsToRead, type Page } from '../common/paging';
 import { id as idArg, idList, optionalText, optionalUrl, text } from '../common/validate';
 import type { Viewer } from '../auth/context';
 import { groupPendingKey } from '../applications/application.entity';
@@ -60,8 +61,10 @@ export class GroupsService {
   ) {}
 
   /** The viewer's groups that are not dissolved, oldest first. */
-  async list(viewer: Viewer): Promise<Group[]> {
-    return this.toGroups(await this.joined(viewer.userId).whereNull('g.dissolved_at'));
+  async list(viewer: Viewer, p: Page): Promise<Group[]> {
+    const query = this.joined(viewer.userId).whereNull('g.dissolved_at').limit(rowsToRead(p));
+    if (p.after !== null) query.andWhere('g.id', '>', p.after);
+    return this.toGroups(answer(p, await query));
   }
 
   /** A group that the viewer belongs to (dissolved or not); null for anyone else. */

@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { requireViewer, type RequestContext } from '../auth/context';
+import { page, PageArgs, PAGED, pagedCost } from '../common/paging';
 import { User } from '../users/user.types';
 import { Message, SendMessageInput, SyncPayload } from './message.types';
 import type { MessagesService } from './messages.service';
@@ -50,10 +51,11 @@ export class MessagesResolver {
   }
 
   @Query(() => [User], {
-    description: "Who has read a message (see Message.readCount). For its sender, and in a group also for the owner and admins.",
+    description: `Who has read a message (see Message.readCount). For its sender, and in a group also for the owner and admins. By user id; \`after\` is a user id. ${PAGED}`,
+    complexity: pagedCost,
   })
-  messageReaders(@Ctx() ctx: RequestContext, @Arg('messageId', () => ID) messageId: string): Promise<User[]> {
-    return this.service.readers(requireViewer(ctx), messageId);
+  messageReaders(@Ctx() ctx: RequestContext, @Arg('messageId', () => ID) messageId: string, @Args(() => PageArgs) paging: PageArgs): Promise<User[]> {
+    return this.service.readers(requireViewer(ctx), messageId, page('messageReaders', paging));
   }
 
   @FieldResolver(() => Int, {

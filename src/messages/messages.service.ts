@@ -4,6 +4,7 @@ import { isUniqueViolation } from '../db/errors';
 import { badInput, conflict, forbidden, notFound, rateLimited } from '../common/errors';
 import { ConversationType } from '../common/enums';
 import type { RateLimiter } from '../common/rate-limit/rate-limiter';
+import type { Page } from '../common/paging';
 import { id as idArg, idList, intIn } from '../common/validate';
 import type { Viewer } from '../auth/context';
 import { visibleLastSeq, type ContactsService, type Membership } from '../contacts/contacts.service';
@@ -150,12 +151,12 @@ export class MessagesService {
    * The users who have read a message (see readCount): for its sender, and in a group also for the owner and
    * admins; anyone else who can see the message gets FORBIDDEN.
    */
-  async readers(viewer: Viewer, messageIdArg: string): Promise<User[]> {
+  async readers(viewer: Viewer, messageIdArg: string, p: Page): Promise<User[]> {
     const { record, membership } = await this.visibleMessage(viewer, 'messageId', messageIdArg);
     if (record.senderId !== viewer.userId && !(membership.groupId !== null && (await this.moderates(viewer, membership.groupId, 'messageId')))) {
       throw forbidden('messageId: only the sender (or a group owner or admin) may see who read this message');
     }
-    const ids = await this.contacts.readerIds(record.id);
+    const ids = await this.contacts.readerIds(record.id, p);
     const users = await this.users.byIds(ids);
     return ids.flatMap((id) => users.get(id) ?? []);
   }

@@ -6,35 +6,60 @@ export type CheckedDocument = { document: DocumentNode; errors?: undefined } | {
 /**
  * Parses and validates each distinct operation text once. Mobile and web clients send the same few
  * subscription documents on every connection; sharing one AST between them saves the parse and validation
- * work and, on a push node, a copy of the AST per connection.
+ * work and, on a push node, a copy of the AST per connection. Only documents that validated are kept (a
+ * client cannot fill the cache with garbage that is refused anyway), within a budget of query text whose
+ * least recently used entries go first; an AST takes memory in proportion to its text.
  */
 export class DocumentCache {
-  private readonly entries = new Map<string, CheckedDocument>();
+  /** Valid documents by their text, least recently used first. */
+  private readonly entries = new Map<string, DocumentNode>();
+  private bytes = 0;
 
   /**
    * @param schema what documents are validated against
    * @param rules validation rules
-   * @param capacity distinct documents kept; the oldest goes first @default 500
+   * @param maxBytes total length of the query texts kept (UTF-8 bytes); a longer text is checked but never kept
+   *   @default 1048576
    */
   constructor(
     private readonly schema: GraphQLSchema,
     private readonly rules: readonly ValidationRule[],
-    private readonly capacity = 500,
+    private readonly maxBytes = 1024 * 1024,
   ) {}
+
+  /** Bytes of query text held now. */
+  get size(): number {
+    return this.bytes;
+  }
 
   check(query: string): CheckedDocument {
     const hit = this.entries.get(query);
-    if (hit) return hit;
-    let checked: CheckedDocument;
-    try {
-      const document = parse(query);
-      const errors = validate(this.schema, document, this.rules);
-      checked = errors.length ? { errors } : { document };
-    } catch (error) {
-      checked = { errors: [error as GraphQLError] };
+    if (hit) {
+      this.entries.delete(query);
+      this.entries.set(query, hit);
+      return { document: hit };
     }
-    if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(query, checked);
-    return checked;
+    let document: DocumentNode;
+    try {
+      document = parse(query);
+    } catch (error) {
+      return { errors: [error as GraphQLError] };
+    }
+    const errors = validate(this.schema, document, this.rules);
+    if (errors.length) return { errors };
+    this.keep(query, document);
+    return { document };
+  }
+
+  private keep(query: string, document: DocumentNode): void {
+    const bytes = Buffer.byteLength(query);
+    if (bytes > this.maxBytes) return;
+    for (const [oldest] of this.entries) {
+      if (this.bytes + bytes <= this.maxBytes) break;
+      this.entries.delete(oldest);
+      this.bytes -= Buffer.byteLength(oldest);
+    }
+    this.entries.set(query, document);
+    this.bytes += bytes;
   }
 }

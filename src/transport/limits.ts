@@ -1,12 +1,12 @@
-import { BREAK, GraphQLError, visit, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql';
+import { BREAK, GraphQLError, Kind, visit, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql';
 import depthLimit from 'graphql-depth-limit';
-import { getComplexity, simpleEstimator } from 'graphql-query-complexity';
+import { fieldExtensionsEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
 
 /** Bounds on what one operation may ask for. */
 export interface OperationLimits {
   /** Deepest selection allowed. */
   maxDepth: number;
-  /** Highest cost allowed, one point a field. */
+  /** Highest cost allowed: one point a field, a paged list's selection counted once per item it may answer. */
   maxCost: number;
 }
 
@@ -14,30 +14,34 @@ export interface OperationLimits {
 export const depthRule = (limits: OperationLimits): ValidationRule => depthLimit(limits.maxDepth);
 
 /**
- * The cost of an operation, or an error naming the limit. Runs after validation, when variables are known
- * (list sizes are not multiplied in: every list the API returns is bounded server-side).
- */
-/**
- * Costs of documents whose cost cannot depend on variables (no @skip or @include), per operation name. Apollo
- * and the subscription document cache hand back the same DocumentNode for the same text, so the sends of a
- * busy client are costed once.
+ * Costs of documents whose cost cannot depend on variables, per operation name. Apollo and the subscription
+ * document cache hand back the same DocumentNode for the same text, so the sends of a busy client are costed once.
  */
 const fixedCosts = new WeakMap<DocumentNode, Map<string, number> | null>();
 
-function hasConditionalDirective(document: DocumentNode): boolean {
+/** Whether variables can change a document's cost: through @skip or @include, or as the size of a page. */
+function costDependsOnVariables(document: DocumentNode): boolean {
   let found = false;
   visit(document, {
     Directive(node) {
-      if (node.name.value === 'skip' || node.name.value === 'include') {
-        found = true;
-        return BREAK;
-      }
-      return undefined;
+      if (node.name.value !== 'skip' && node.name.value !== 'include') return undefined;
+      found = true;
+      return BREAK;
+    },
+    Argument(node) {
+      if (node.name.value !== 'first' || node.value.kind !== Kind.VARIABLE) return undefined;
+      found = true;
+      return BREAK;
     },
   });
   return found;
 }
 
+/**
+ * The cost of an operation, or an error naming the limit. Runs after validation, when variables are known.
+ * A field costs one point plus its selection; a paged list (see `common/paging.ts`) costs its selection once per
+ * item it may answer, so the cost counts what the answer can hold.
+ */
 export function costError(
   schema: GraphQLSchema,
   document: DocumentNode,
@@ -46,7 +50,7 @@ export function costError(
   limits: OperationLimits,
 ): GraphQLError | undefined {
   let known = fixedCosts.get(document);
-  if (known === undefined) fixedCosts.set(document, (known = hasConditionalDirective(document) ? null : new Map()));
+  if (known === undefined) fixedCosts.set(document, (known = costDependsOnVariables(document) ? null : new Map()));
   const cached = known?.get(operationName ?? '');
   if (cached !== undefined) return cached <= limits.maxCost ? undefined : tooCostly(cached, limits);
   let cost: number;
@@ -56,7 +60,7 @@ export function costError(
       query: document,
       variables: variables ?? {},
       operationName: operationName ?? undefined,
-      estimators: [simpleEstimator({ defaultComplexity: 1 })],
+      estimators: [fieldExtensionsEstimator(), simpleEstimator({ defaultComplexity: 1 })],
     });
   } catch (error) {
     // getComplexity coerces the variables first: a variable of the wrong type is the client's mistake.
