@@ -1,5 +1,15 @@
-import { BREAK, GraphQLError, Kind, visit, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql';
-import depthLimit from 'graphql-depth-limit';
+import {
+  BREAK,
+  GraphQLError,
+  getOperationAST,
+  Kind,
+  visit,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type GraphQLSchema,
+  type SelectionSetNode,
+  type ValidationRule,
+} from 'graphql';
 import { fieldExtensionsEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
 
 /** Bounds on what one operation may ask for. */
@@ -10,8 +20,45 @@ export interface OperationLimits {
   maxCost: number;
 }
 
-/** The depth rule, as a validation rule for Apollo and graphql-ws alike. */
-export const depthRule = (limits: OperationLimits): ValidationRule => depthLimit(limits.maxDepth);
+/**
+ * The depth rule, as a validation rule for Apollo and graphql-ws alike: no field may sit more than `maxDepth`
+ * selections below an operation's root fields (introspection fields are not followed, so that tools can read the
+ * schema). The walk keeps its own stack and expands a fragment again only at a greater depth than before, so
+ * fragment cycles, unknown fragments and hostile nesting end with an error rather than a stack overflow (which
+ * graphql-depth-limit ran into on a fragment cycle).
+ */
+export const depthRule =
+  (limits: OperationLimits): ValidationRule =>
+  (context) => {
+    const fragments = new Map<string, FragmentDefinitionNode>();
+    for (const definition of context.getDocument().definitions) {
+      if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+    }
+    for (const operation of context.getDocument().definitions) {
+      if (operation.kind !== Kind.OPERATION_DEFINITION) continue;
+      const expandedAt = new Map<string, number>();
+      const pending: Array<{ set: SelectionSetNode; depth: number }> = [{ set: operation.selectionSet, depth: 0 }];
+      for (let next = pending.pop(); next; next = pending.pop()) {
+        if (next.depth > limits.maxDepth) {
+          context.reportError(new GraphQLError(`query: deeper than the depth limit of ${limits.maxDepth}`, { nodes: [operation] }));
+          break;
+        }
+        for (const selection of next.set.selections) {
+          if (selection.kind === Kind.FIELD) {
+            if (selection.selectionSet && !selection.name.value.startsWith('__')) pending.push({ set: selection.selectionSet, depth: next.depth + 1 });
+          } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+            pending.push({ set: selection.selectionSet, depth: next.depth });
+          } else {
+            const fragment = fragments.get(selection.name.value);
+            if (!fragment || (expandedAt.get(fragment.name.value) ?? -1) >= next.depth) continue;
+            expandedAt.set(fragment.name.value, next.depth);
+            pending.push({ set: fragment.selectionSet, depth: next.depth });
+          }
+        }
+      }
+    }
+    return {};
+  };
 
 /**
  * Costs of documents whose cost cannot depend on variables, per operation name. Apollo and the subscription
@@ -38,7 +85,8 @@ function costDependsOnVariables(document: DocumentNode): boolean {
 }
 
 /**
- * The cost of an operation, or an error naming the limit. Runs after validation, when variables are known.
+ * The cost of an operation, or an error naming the limit (or the operationName that picks out no operation). Runs
+ * after validation, when variables are known.
  * A field costs one point plus its selection; a paged list (see `common/paging.ts`) costs its selection once per
  * item it may answer, so the cost counts what the answer can hold.
  */
@@ -53,6 +101,11 @@ export function costError(
   if (known === undefined) fixedCosts.set(document, (known = costDependsOnVariables(document) ? null : new Map()));
   const cached = known?.get(operationName ?? '');
   if (cached !== undefined) return cached <= limits.maxCost ? undefined : tooCostly(cached, limits);
+  // Apollo has picked the operation out before this runs; graphql-ws leaves an unknown name to execution, which
+  // reports it without a code.
+  if (!getOperationAST(document, operationName)) {
+    return new GraphQLError('operationName: names no operation of the document (required when it holds several)', { extensions: { code: 'BAD_USER_INPUT' } });
+  }
   let cost: number;
   try {
     cost = getComplexity({
