@@ -3,6 +3,10 @@ import { GraphQLError, parse, validate, type DocumentNode, type GraphQLSchema, t
 /** A parsed and validated operation, or why it is refused. */
 export type CheckedDocument = { document: DocumentNode; errors?: undefined } | { document?: undefined; errors: readonly GraphQLError[] };
 
+/** A parse or validation error as the client's mistake: BAD_USER_INPUT, with graphql-js's message and locations. */
+const refused = (error: GraphQLError): GraphQLError =>
+  new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, extensions: { code: 'BAD_USER_INPUT' } });
+
 /**
  * Parses and validates each distinct operation text once. Mobile and web clients send the same few
  * subscription documents on every connection; sharing one AST between them saves the parse and validation
@@ -43,10 +47,11 @@ export class DocumentCache {
     try {
       document = parse(query);
     } catch (error) {
-      return { errors: [error as GraphQLError] };
+      // graphql-js overflows its stack on a few thousand levels of nesting rather than reporting a syntax error.
+      return { errors: [error instanceof GraphQLError ? refused(error) : new GraphQLError('query: nested too deeply', { extensions: { code: 'BAD_USER_INPUT' } })] };
     }
     const errors = validate(this.schema, document, this.rules);
-    if (errors.length) return { errors };
+    if (errors.length) return { errors: errors.map(refused) };
     this.keep(query, document);
     return { document };
   }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
-import type { GraphQLSchema } from 'graphql';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { AuthService } from '../auth/auth.service';
 import type { RequestContext } from '../auth/context';
 import { createLoaders, type OnlineLookup } from '../auth/loaders';
@@ -83,7 +83,8 @@ export async function createHttpServer(options: HttpOptions): Promise<HttpServer
       return {
         async didResolveOperation({ request, document }) {
           const error = costError(schema, document, request.variables, request.operationName, limits);
-          if (error) throw error;
+          // Apollo answers what a plugin throws with 500 unless told otherwise; this is the client's mistake.
+          if (error) throw new GraphQLError(error.message, { extensions: { ...error.extensions, http: { status: 400 } } });
         },
       };
     },
