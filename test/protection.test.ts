@@ -14,6 +14,7 @@ import {
   type IntrospectionQuery,
 } from 'graphql';
 import { gql, ok, register } from './support/client';
+import { expectNoStack, post, raw } from './support/http';
 import { startServer, type TestServer } from './support/server';
 
 /** The only root fields a client may use without an access token (besides introspection). */
@@ -65,31 +66,6 @@ async function serverSchema(server: TestServer): Promise<GraphQLSchema> {
   const data = await ok<IntrospectionQuery>(server, getIntrospectionQuery());
   return buildClientSchema(data);
 }
-
-/** Every error shape must be free of stack traces and stack frames. */
-function expectNoStack(text: string): void {
-  expect(text).not.toMatch(/stacktrace/i);
-  expect(text).not.toMatch(/\bat [^\s]+ \(/);
-  expect(text).not.toMatch(/\.(ts|js):\d+/);
-}
-
-async function raw(server: TestServer, path: string, init?: RequestInit): Promise<{ status: number; headers: Headers; text: string; json: any }> {
-  const response = await fetch(`${server.url}${path}`, init);
-  const text = await response.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, headers: response.headers, text, json };
-}
-
-const post = (body: string, contentType = 'application/json', headers: Record<string, string> = {}): RequestInit => ({
-  method: 'POST',
-  headers: { 'content-type': contentType, ...headers },
-  body,
-});
 
 describe('protection', () => {
   let server: TestServer;
