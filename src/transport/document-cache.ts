@@ -36,6 +36,7 @@ export class DocumentCache {
     return this.bytes;
   }
 
+  /** The document of `query`, parsed and validated once while it is kept, or why it is refused (BAD_USER_INPUT). */
   check(query: string): CheckedDocument {
     const hit = this.entries.get(query);
     if (hit) {
