@@ -46,7 +46,7 @@ export function answer<T>(p: Page, rows: T[]): T[] {
   if (p.first === null && rows.length > UNPAGED_MAX) {
     throw badInput(p.field, `has more than ${UNPAGED_MAX} items: ask for pages with first (at most ${PAGE_MAX}) and after`);
   }
-  return rows.slice(0, rowsToRead(p));
+  return rows;
 }
 
 /** A page of a list held in memory, in its order; `after` must name one of its items. */
