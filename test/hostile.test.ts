@@ -25,13 +25,11 @@ function expectContractErrors(text: string, expected: string): void {
   expect(new Set(codes)).toEqual(new Set([expected]));
 }
 
-/** Stored rows that an attack must leave as they were (sessions only counted: their last use may move). */
-async function snapshot(server: TestServer): Promise<unknown> {
-  const knex = server.app.db.knex;
-  const tables = ['users', 'friendships', 'contacts', 'conversations', 'messages', 'applications', 'groups', 'group_members'];
-  const rows = await Promise.all(tables.map((t) => knex(t).select('*').orderBy('id')));
-  const sessions = await knex('sessions').count({ n: '*' });
-  return { rows: Object.fromEntries(tables.map((t, i) => [t, rows[i]])), sessions: Number(sessions[0]!.n) };
+/** Every stored row that an attack must leave as it was (sessions included: a logout that ran would show). */
+async function snapshot(server: TestServer): Promise<Record<string, unknown[]>> {
+  const tables = ['users', 'sessions', 'friendships', 'contacts', 'conversations', 'messages', 'applications', 'groups', 'group_members'];
+  const rows = await Promise.all(tables.map((t) => server.app.db.knex(t).select('*').orderBy('id')));
+  return Object.fromEntries(tables.map((t, i) => [t, rows[i]!]));
 }
 
 /** A graphql-transport-ws socket driven frame by frame. */
@@ -92,7 +90,7 @@ describe('hostile input', () => {
   let server: TestServer;
   let alice: TestUser;
   let bob: TestUser;
-  let before: unknown;
+  let before: Record<string, unknown[]>;
   const opened: RawSocket[] = [];
 
   beforeAll(async () => {
@@ -132,6 +130,16 @@ describe('hostile input', () => {
       const textPlain = await raw(server, '/graphql', post(ME, 'text/plain'));
       expect(textPlain.status).toBe(415);
       expectContractErrors(textPlain.text, 'BAD_USER_INPUT');
+    });
+
+    it('should refuse malformed GET requests with BAD_USER_INPUT', async () => {
+      const searches = ['', '?query=', '?query=%7B', `?query=${encodeURIComponent(ME)}&variables=%7B`, `?query=${encodeURIComponent(ME)}&variables=5`,
+        `?query=${encodeURIComponent(ME)}&extensions=x`, `?query=${encodeURIComponent('mutation { logout }')}`, `?query=a&query=b`];
+      for (const search of searches) {
+        const res = await raw(server, `/graphql${search}`, { headers: { accept: 'application/json', authorization: `Bearer ${alice.token}` } });
+        expect([400, 405]).toContain(res.status);
+        expectContractErrors(res.text, 'BAD_USER_INPUT');
+      }
     });
 
     it('should refuse a 2 MB query with 413 by POST and 431 by GET', async () => {
@@ -325,6 +333,8 @@ describe('hostile input', () => {
     const live = await socket(alice.token);
     live.send({ type: 'subscribe', id: '1', payload: { query: ME } });
     expect((await live.next((f) => f.id === '1' && f.type === 'next')).payload).toEqual({ data: { me: { id: alice.id } } });
+    expect(before.messages).toHaveLength(1);
+    expect(before.sessions).toHaveLength(2);
     expect(await snapshot(server)).toEqual(before);
     expect((await gql(server, ME, undefined, bob.token)).data?.me.id).toBe(bob.id);
   });
