@@ -197,6 +197,17 @@ describe('list costs', () => {
     expect(await code(`{ groups(first: 10) { members(first: 20) { role } } }`)).toBe('BAD_USER_INPUT');
   });
 
+  it('should cost message history and catch-up at limit messages, also when limit is a variable', async () => {
+    // 1 + 100 × 2 = 201 is refused; 1 + 10 × 2 = 21 runs (and finds no such conversation).
+    expect(await code(`{ messages(conversationId: "1", limit: 100) { id seq } }`)).toBe('BAD_USER_INPUT');
+    expect(await code(`{ messages(conversationId: "1", limit: 10) { id seq } }`)).toBe('NOT_FOUND');
+    // 1 + 200 × (1 + 2 + 2) without limit; 1 + 10 × 5 = 51 with limit 10.
+    expect(await code(`{ syncMessages { messages { id seq } cursor hasMore } }`)).toBe('BAD_USER_INPUT');
+    const sync = `query($n: Int) { syncMessages(limit: $n) { messages { id seq } cursor hasMore } }`;
+    expect(await code(sync, { n: 10 })).toBeUndefined();
+    expect(await code(sync, { n: 100 })).toBe('BAD_USER_INPUT');
+  });
+
   it('should cost subscriptions the same way over graphql-ws', async () => {
     const errorsOf = (query: string) =>
       new Promise<unknown>((resolve, reject) => {

@@ -61,13 +61,19 @@ export function slice<T>(p: Page, items: readonly T[], idOf: (item: T) => string
 }
 
 /**
- * The query cost of a paged list field: one point for the field and its selection's cost for each item it may
- * answer (`first`, or {@link UNPAGED_MAX} without it), so that a query costs what it can return.
+ * The query cost of a list field whose size the argument `arg` asks for (`fallback` items without it, at most
+ * `max`): one point for the field and its selection's cost for each item it may answer, so that a query costs
+ * what it can return.
  */
-export const pagedCost = ({ args, childComplexity }: ComplexityEstimatorArgs): number => {
-  const first = typeof args.first === 'number' ? Math.min(Math.max(args.first, 0), PAGE_MAX) : UNPAGED_MAX;
-  return 1 + first * Math.max(childComplexity, 1);
-};
+export const sizedCost =
+  (arg: string, fallback: number, max: number) =>
+  ({ args, childComplexity }: ComplexityEstimatorArgs): number => {
+    const size = typeof args[arg] === 'number' ? Math.min(Math.max(args[arg], 0), max) : fallback;
+    return 1 + size * Math.max(childComplexity, 1);
+  };
+
+/** The query cost of a paged list field: its selection once per item `first` (or {@link UNPAGED_MAX}) asks for. */
+export const pagedCost = sizedCost('first', UNPAGED_MAX, PAGE_MAX);
 
 /** The description every paged field ends with. */
 export const PAGED = `Paged: \`first\` 1-${PAGE_MAX} items after the item whose id is \`after\`; without \`first\`, all of them if there are at most ${UNPAGED_MAX}, else BAD_USER_INPUT. Costed at \`first\` (or ${UNPAGED_MAX}) items.`;

@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { requireViewer, type RequestContext } from '../auth/context';
-import { page, PageArgs, PAGED, pagedCost } from '../common/paging';
+import { page, PageArgs, PAGED, pagedCost, sizedCost } from '../common/paging';
 import { User } from '../users/user.types';
 import { Message, SendMessageInput, SyncPayload } from './message.types';
 import type { MessagesService } from './messages.service';
@@ -19,7 +19,10 @@ export class MessagesResolver {
     this.readCounts = new DataLoader((ids) => service.readCounts(ids), { cache: false });
   }
 
-  @Query(() => [Message], { description: 'Up to `limit` (1-100) messages of a conversation with seq < beforeSeq (the newest when null), oldest first.' })
+  @Query(() => [Message], {
+    description: 'Up to `limit` (1-100) messages of a conversation with seq < beforeSeq (the newest when null), oldest first.',
+    complexity: sizedCost('limit', 50, 100),
+  })
   messages(
     @Ctx() ctx: RequestContext,
     @Arg('conversationId', () => ID) conversationId: string,
@@ -29,7 +32,10 @@ export class MessagesResolver {
     return this.service.history(requireViewer(ctx), conversationId, beforeSeq, limit);
   }
 
-  @Query(() => SyncPayload, { description: 'Everything the viewer missed since `cursor` (from the start when null), `limit` 1-500. Never skips a message.' })
+  @Query(() => SyncPayload, {
+    description: 'Everything the viewer missed since `cursor` (from the start when null), `limit` 1-500. Never skips a message.',
+    complexity: sizedCost('limit', 200, 500),
+  })
   syncMessages(
     @Ctx() ctx: RequestContext,
     @Arg('cursor', () => String, { nullable: true }) cursor: string | null,

@@ -66,7 +66,7 @@ export const depthRule =
  */
 const fixedCosts = new WeakMap<DocumentNode, Map<string, number> | null>();
 
-/** Whether variables can change a document's cost: through @skip or @include, or as the size of a page. */
+/** Whether variables can change a document's cost: through @skip or @include, or as the size of a list. */
 function costDependsOnVariables(document: DocumentNode): boolean {
   let found = false;
   visit(document, {
@@ -76,7 +76,7 @@ function costDependsOnVariables(document: DocumentNode): boolean {
       return BREAK;
     },
     Argument(node) {
-      if (node.name.value !== 'first' || node.value.kind !== Kind.VARIABLE) return undefined;
+      if ((node.name.value !== 'first' && node.name.value !== 'limit') || node.value.kind !== Kind.VARIABLE) return undefined;
       found = true;
       return BREAK;
     },
@@ -87,8 +87,8 @@ function costDependsOnVariables(document: DocumentNode): boolean {
 /**
  * The cost of an operation, or an error naming the limit (or the operationName that picks out no operation). Runs
  * after validation, when variables are known.
- * A field costs one point plus its selection; a paged list (see `common/paging.ts`) costs its selection once per
- * item it may answer, so the cost counts what the answer can hold.
+ * A field costs one point plus its selection; a list sized by `first` or `limit` (see `common/paging.ts`) costs
+ * its selection once per item it may answer, so the cost counts what the answer can hold.
  */
 export function costError(
   schema: GraphQLSchema,
