@@ -371,15 +371,22 @@ export class GroupsService {
 
   /** Ends a membership: the row goes, the contact's range closes at lastSeq and the contact is hidden for good. */
   private async release(trx: Knex.Transaction, group: GroupStanding, userId: string, now: number): Promise<void> {
-    await trx('group_members').where({ group_id: group.groupId, user_id: userId }).delete();
     const lastSeq = await this.lastSeq(trx, group.conversationId);
+    await trx('group_members').where({ group_id: group.groupId, user_id: userId }).delete();
     await trx('contacts')
       .where({ conversation_id: group.conversationId, user_id: userId })
       .update({ visible_to_seq: lastSeq, hidden_seq: lastSeq, updated_at: now });
   }
 
+  /**
+   * The conversation's last seq, its row locked until commit (before any contact is touched): the lock every append
+   * to it takes, so a membership change and a send are serialized and a range bound read here is exact. A send
+   * either committed before (its seq is at most this) or checks the sender and reads the members after this commits.
+   * SQLite needs no lock: the transaction already holds the database's write lock.
+   */
   private async lastSeq(trx: Knex.Transaction, conversationId: string): Promise<number> {
-    const row = await trx('conversations').first('last_seq').where({ id: conversationId });
+    const query = trx('conversations').first('last_seq').where({ id: conversationId });
+    const row = await (this.db.dialect === 'mysql' ? query.forUpdate() : query);
     return Number(row.last_seq);
   }
 

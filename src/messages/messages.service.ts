@@ -15,7 +15,7 @@ import type { User } from '../users/user.types';
 import type { UsersService } from '../users/users.service';
 import { toMessages } from './message.views';
 import { MessageType, type Message, type SendMessageInput, type SyncPayload } from './message.types';
-import type { MessageRecord, MessageStore, SeqRange } from './messages.store';
+import { NotAMemberError, type MessageRecord, type MessageStore, type SeqRange } from './messages.store';
 import { decodeCursor, encodeCursor } from './sync-cursor';
 
 /** A friendship row joined with its user's profile, as private sends need it. */
@@ -64,8 +64,9 @@ export class MessagesService {
 
   /**
    * Stores a message and delivers it to every live terminal of the conversation's members, the sender's included.
-   * Statements on the way: the sender's right to write (with the sender's profile), for a group its member list
-   * (and the mentioned users' profiles), then the store's append (group commit). A group message is one row and one
+   * Statements on the way: the sender's right to write (with the sender's profile), for a group with mentions the
+   * member list and the mentioned users' profiles, then the store's append (group commit; for a group it checks
+   * the sender again and reads the members in its transaction, one statement per batch). A group message is one row and one
    * delivery, which the engine turns into one envelope per node. A resend with a known clientMessageId returns
    * the stored message and delivers nothing.
    */
@@ -89,8 +90,10 @@ export class MessagesService {
         clientMessageId,
         mentions: mentionIds,
         createdAt: Date.now(),
+        toMembers: route.recipients === null,
       });
     } catch (error) {
+      if (error instanceof NotAMemberError) throw await this.refusal(viewer, toGroupId!);
       if (!isUniqueViolation(error)) throw error;
       return this.resent(viewer, clientMessageId, route);
     }
@@ -110,7 +113,7 @@ export class MessagesService {
       readCount: 0,
     };
     await this.presence.fill([message.sender, ...message.mentions]);
-    await this.notifier.send(route.recipients, { __typename: 'MessageEvent', message });
+    await this.notifier.send(route.recipients ?? record.members!, { __typename: 'MessageEvent', message });
     return message;
   }
 
@@ -224,25 +227,32 @@ export class MessagesService {
     };
   }
 
-  /** Whom a group message goes to: every current member, if the viewer is one and the group lives. */
+  /**
+   * A group message, if the viewer is a member and the group lives. Its recipients are left to the store, which
+   * checks the sender again and reads the members under the conversation's lock: whoever joins, leaves or is
+   * removed meanwhile is then either before the message (and in or out of it) or after it.
+   */
   private async groupRoute(viewer: Viewer, toGroupId: string, mentionIds: string[]): Promise<Route> {
     const groupId = idArg('toGroupId', toGroupId);
     const standing = await this.groups.standing(groupId, viewer.userId);
     if (!standing) throw notFound('group');
     if (!standing.profile) throw forbidden('toGroupId: you are not a member of this group');
     if (standing.dissolved) throw forbidden('toGroupId: the group was dissolved');
-    const recipients = await this.groups.memberIds(groupId);
-    const members = new Set(recipients);
-    const outsiders = mentionIds.filter((id) => !members.has(id));
-    if (outsiders.length) throw badInput('mentionUserIds', `can only mention members of the group; not members: ${outsiders.join(', ')}`);
-    const mentioned = await this.users.byIds(mentionIds);
-    return {
-      conversationId: standing.conversationId,
-      type: ConversationType.GROUP,
-      sender: standing.profile,
-      recipients,
-      mentions: mentionIds.flatMap((id) => mentioned.get(id) ?? []),
-    };
+    let mentions: User[] = [];
+    if (mentionIds.length) {
+      const members = new Set(await this.groups.memberIds(groupId));
+      const outsiders = mentionIds.filter((id) => !members.has(id));
+      if (outsiders.length) throw badInput('mentionUserIds', `can only mention members of the group; not members: ${outsiders.join(', ')}`);
+      const mentioned = await this.users.byIds(mentionIds);
+      mentions = mentionIds.flatMap((id) => mentioned.get(id) ?? []);
+    }
+    return { conversationId: standing.conversationId, type: ConversationType.GROUP, sender: standing.profile, recipients: null, mentions };
+  }
+
+  /** Why the store refused a group send whose sender passed the first check: they left or the group was dissolved since. */
+  private async refusal(viewer: Viewer, toGroupId: string): Promise<Error> {
+    const standing = await this.groups.standing(idArg('toGroupId', toGroupId), viewer.userId);
+    return forbidden(standing?.dissolved ? 'toGroupId: the group was dissolved' : 'toGroupId: you are not a member of this group');
   }
 
   /** A message that the viewer may see, with the viewer's membership; NOT_FOUND otherwise. */
@@ -287,8 +297,11 @@ interface Route {
   conversationId: string;
   type: ConversationType;
   sender: User;
-  /** Every member, the sender included: each of their terminals gets the MessageEvent. */
-  recipients: string[];
+  /**
+   * Both friends of a private conversation: each of their terminals gets the MessageEvent. Null for a group: the
+   * store reads its members at the message's seq.
+   */
+  recipients: string[] | null;
   mentions: User[];
 }
 

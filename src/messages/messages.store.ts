@@ -16,6 +16,8 @@ export interface MessageRecord {
   clientMessageId: string;
   mentions: string[];
   createdAt: number;
+  /** For a group send: the users whose range holds this seq (the members when it was allocated), sender included. */
+  members?: string[];
 }
 
 /** What `append` stores. */
@@ -27,6 +29,20 @@ export interface NewMessage {
   clientMessageId: string;
   mentions: string[];
   createdAt: number;
+  /**
+   * A group send: stored only if the sender is a current member (their contact's range is open) when the seq is
+   * allocated, checked under the conversation's lock, which membership changes take too; the record then carries
+   * the members at that seq. Without it nobody's membership is read (private sends).
+   * @default false
+   */
+  toMembers?: boolean;
+}
+
+/** Why an append with `toMembers` was refused: the sender was no longer a member (left, removed, dissolved). */
+export class NotAMemberError extends Error {
+  constructor(readonly conversationId: string) {
+    super(`the sender is not a member of conversation ${conversationId}`);
+  }
 }
 
 /** A range of seqs of one conversation: from < seq ≤ to. */
@@ -79,6 +95,15 @@ const retryOneByOne = (error: unknown): boolean => {
 };
 
 const clientKey = (senderId: string, clientMessageId: string): string => `${senderId}\u0000${clientMessageId}`;
+
+/** The record of a stored message; a group send's carries its members. */
+const recordOf = ({ toMembers: _, ...m }: NewMessage, id: string, seq: number, audience: Set<string> | undefined): MessageRecord => ({
+  ...m,
+  id,
+  seq,
+  status: 'SENT',
+  ...(audience ? { members: [...audience] } : {}),
+});
 
 const toRow = (m: NewMessage & { seq: number }): Row => ({
   conversation_id: m.conversationId,
@@ -229,6 +254,7 @@ export class MessageStore {
       ? await trx('conversations').select('id', 'last_seq').whereIn('id', conversationIds).forUpdate()
       : await trx.raw(`update conversations set last_seq = last_seq where id in (${marks(conversationIds.length)}) returning id, last_seq`, conversationIds);
     const lastSeq = new Map(locked.map((row) => [String(row.id), Number(row.last_seq)]));
+    const members = await this.membersAt(trx, batch.filter((item) => item.input.toMembers).map((item) => item.input.conversationId));
 
     // Client ids already stored: those appends are resends.
     const stored = new Set<string>();
@@ -257,10 +283,15 @@ export class MessageStore {
         outcome.set(item, duplicateOf(m));
         continue;
       }
+      const audience = members.get(m.conversationId);
+      if (m.toMembers && !audience?.has(m.senderId)) {
+        outcome.set(item, new NotAMemberError(m.conversationId));
+        continue;
+      }
       taken.add(key);
       next.set(m.conversationId, seq + 1);
       lastAt.set(m.conversationId, m.createdAt);
-      accepted.push({ item, record: { ...m, id: '', seq: seq + 1, status: 'SENT' } });
+      accepted.push({ item, record: recordOf(m, '', seq + 1, audience) });
     }
     if (accepted.length === 0) return outcome;
 
@@ -296,13 +327,36 @@ export class MessageStore {
     return outcome;
   }
 
-  /** The single-message transaction: allocate the seq, insert the row. */
+  /** The single-message transaction: allocate the seq (for a group send, check the sender), insert the row. */
   private async appendOne(message: NewMessage): Promise<MessageRecord> {
     return this.db.knex.transaction(async (trx) => {
       const seq = await this.nextSeq(trx, message.conversationId, message.createdAt);
+      const audience = (await this.membersAt(trx, message.toMembers ? [message.conversationId] : [])).get(message.conversationId);
+      if (message.toMembers && !audience?.has(message.senderId)) throw new NotAMemberError(message.conversationId);
       const [id] = await trx('messages').insert(toRow({ ...message, seq }));
-      return { ...message, id: String(id), seq, status: 'SENT' as const };
+      return recordOf(message, String(id), seq, audience);
     });
+  }
+
+  /**
+   * The current members (open contacts) of each of these conversations, in one statement and none for an empty
+   * list. Called with the conversations' rows locked: membership changes lock that row before they touch a contact,
+   * so what this reads is exactly who is in when the seq is allocated. On MySQL this plain read is safe because
+   * InnoDB takes a transaction's snapshot at its first plain read, which comes after the locks (a locking read
+   * would block members' read-position updates until commit).
+   */
+  private async membersAt(trx: Knex.Transaction, conversationIds: string[]): Promise<Map<string, Set<string>>> {
+    const members = new Map<string, Set<string>>();
+    if (conversationIds.length === 0) return members;
+    const rows: Row[] = await trx('contacts')
+      .select('conversation_id', 'user_id')
+      .whereIn('conversation_id', [...new Set(conversationIds)])
+      .whereNull('visible_to_seq');
+    for (const row of rows) {
+      const id = String(row.conversation_id);
+      members.set(id, (members.get(id) ?? new Set()).add(String(row.user_id)));
+    }
+    return members;
   }
 
   /**
