@@ -1,3 +1,4 @@
+import { MessageStore, type MessageRecord } from '../src/messages/messages.store';
 import { befriend, errorCode, gql, ok, register, send, type TestUser } from './support/client';
 import { startServer, testDialect, type TestServer } from './support/server';
 
@@ -223,4 +224,62 @@ describe('syncMessages', () => {
     const result = await gql(server, SYNC, { cursor: null, limit: 10 });
     expect(result.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
+});
+
+describe('syncMessages over many conversations with news', () => {
+  let server: TestServer;
+  beforeAll(async () => (server = await startServer()));
+  afterAll(() => server.close());
+
+  it('reads about `limit` rows a page, not `limit` per conversation, and still returns everything exactly once', async () => {
+    const CONVERSATIONS = 30;
+    const EACH = 20;
+    const LIMIT = 50;
+    const hub = await register(server, 'many');
+    const friends: TestUser[] = [];
+    const conversations: string[] = [];
+    for (let i = 0; i < CONVERSATIONS; i++) {
+      friends.push(await register(server, `many${i}`));
+      conversations.push(await befriend(server, hub, friends[i]!));
+    }
+    // Every conversation has news, interleaved in time; one message in each is stamped earlier than the one
+    // before it (clocks of two nodes), so runs are not sorted by time.
+    const store = new MessageStore(server.app.db);
+    const base = Date.now();
+    const appends: Array<Promise<MessageRecord>> = [];
+    for (let n = 0; n < EACH; n++) {
+      for (let c = 0; c < CONVERSATIONS; c++) {
+        const createdAt = base + n * CONVERSATIONS + c - (n === 10 ? 200 : 0);
+        appends.push(store.append({ conversationId: conversations[c]!, senderId: friends[c]!.id, type: 'TEXT', content: `${c}/${n}`, clientMessageId: `many-${c}-${n}`, mentions: [], createdAt }));
+      }
+    }
+    const stored = await Promise.all(appends);
+
+    const read = jest.spyOn(MessageStore.prototype, 'between');
+    const rowsPerPage: number[] = [];
+    const seen: Page['messages'] = [];
+    let cursor: string | null = null;
+    try {
+      for (let guard = 0; guard < 100; guard++) {
+        read.mockClear();
+        const page = await sync(server, hub, cursor, LIMIT);
+        let rows = 0;
+        for (const result of read.mock.results) rows += (await result.value).length;
+        rowsPerPage.push(rows);
+        seen.push(...page.messages);
+        cursor = page.cursor;
+        if (!page.hasMore) break;
+        expect(page.messages).toHaveLength(LIMIT);
+      }
+    } finally {
+      read.mockRestore();
+    }
+    // Reading `limit` from each conversation would be 30 × 20 = 600 rows a page.
+    for (const rows of rowsPerPage) expect(rows).toBeLessThanOrEqual(LIMIT + CONVERSATIONS);
+    expect(rowsPerPage).toHaveLength(Math.ceil((CONVERSATIONS * EACH) / LIMIT));
+    expect(seen.map((m) => m.id).sort()).toEqual(stored.map((m) => m.id).sort());
+    for (const id of conversations) {
+      expect(seen.filter((m) => m.conversationId === id).map((m) => m.seq)).toEqual(Array.from({ length: EACH }, (_, i) => i + 1));
+    }
+  }, 60_000);
 });

@@ -17,6 +17,7 @@ import { toMessages } from './message.views';
 import { MessageType, type Message, type SendMessageInput, type SyncPayload } from './message.types';
 import { NotAMemberError, type MessageRecord, type MessageStore, type SeqRange } from './messages.store';
 import { decodeCursor, encodeCursor } from './sync-cursor';
+import { oldestFirst } from './sync-page';
 
 /** A friendship row joined with its user's profile, as private sends need it. */
 interface FriendshipRoute {
@@ -197,8 +198,7 @@ export class MessagesService {
       const to = visibleLastSeq(m);
       if (to > from) ranges.push({ conversationId: m.conversationId, from, to });
     }
-    const fetched = await this.store.oldest(ranges, limit);
-    const taken = mergeOldestFirst(fetched, limit);
+    const taken = await oldestFirst(ranges, limit, (slices) => this.store.between(slices));
     for (const record of taken) cursor.set(record.conversationId, Math.max(cursor.get(record.conversationId) ?? 0, record.seq));
     const hasMore = ranges.some((r) => (cursor.get(r.conversationId) ?? 0) < r.to);
     const types = new Map(memberships.map((m) => [m.conversationId, m.type]));
@@ -335,32 +335,4 @@ function checkContent(type: MessageType, content: string): string {
     throw badInput('content', `must be a JSON object describing the ${type.toLowerCase()} attachment`);
   }
   return content;
-}
-
-/**
- * Takes up to `limit` records, oldest first, from per-conversation runs sorted by seq. Only heads are ever
- * compared, so what is taken from each conversation is always a prefix of its run.
- */
-function mergeOldestFirst(records: MessageRecord[], limit: number): MessageRecord[] {
-  const runs = new Map<string, MessageRecord[]>();
-  for (const r of records) {
-    const run = runs.get(r.conversationId);
-    if (run) run.push(r);
-    else runs.set(r.conversationId, [r]);
-  }
-  for (const run of runs.values()) run.sort((a, b) => a.seq - b.seq);
-  const heads = [...runs.values()].map((run) => ({ run, at: 0 }));
-  const out: MessageRecord[] = [];
-  while (out.length < limit) {
-    let best: (typeof heads)[number] | undefined;
-    for (const h of heads) {
-      if (h.at >= h.run.length) continue;
-      const a = h.run[h.at]!;
-      const b = best?.run[best.at];
-      if (!b || a.createdAt < b.createdAt || (a.createdAt === b.createdAt && BigInt(a.id) < BigInt(b.id))) best = h;
-    }
-    if (!best) break;
-    out.push(best.run[best.at++]!);
-  }
-  return out;
 }

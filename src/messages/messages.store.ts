@@ -189,21 +189,18 @@ export class MessageStore {
     return rows.reverse().map(toRecord);
   }
 
-  /** For each range, up to `perRange` messages from its start, in seq order; one statement per 100 ranges. */
-  async oldest(ranges: SeqRange[], perRange: number): Promise<MessageRecord[]> {
+  /** Every message in the ranges, in no particular order; one statement per 100 ranges, each an index range. */
+  async between(ranges: SeqRange[]): Promise<MessageRecord[]> {
     const out: MessageRecord[] = [];
     for (let i = 0; i < ranges.length; i += 100) {
-      const chunk = ranges.slice(i, i + 100);
-      const inner = this.db
+      const rows = await this.db
         .knex('messages')
         .select('*')
-        .select(this.db.knex.raw('row_number() over (partition by conversation_id order by seq) as rn'))
         .where((q) => {
-          for (const r of chunk) {
+          for (const r of ranges.slice(i, i + 100)) {
             q.orWhere((w) => w.where('conversation_id', r.conversationId).andWhere('seq', '>', r.from).andWhere('seq', '<=', r.to));
           }
         });
-      const rows = await this.db.knex.select('*').from(inner.as('t')).where('rn', '<=', perRange);
       for (const row of rows) out.push(toRecord(row));
     }
     return out;
