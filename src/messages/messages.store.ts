@@ -150,7 +150,9 @@ export class MessageStore {
    * Group commit: messages that arrive while a flush runs are stored together by the next one, in one
    * transaction (lock the batch's conversations, allocate each message's seq in arrival order, one update of the
    * conversations, one multi-row insert). All seqs a batch takes in a conversation are allocated under that
-   * conversation's row lock and commit together, so seqs of one conversation still commit in order.
+   * conversation's row lock and commit together, so seqs of one conversation still commit in order. A
+   * `toMembers` append whose sender is not a current member rejects with {@link NotAMemberError}; a row the
+   * database refuses rejects only its own append.
    */
   append(message: NewMessage): Promise<MessageRecord> {
     return this.batcher.push(message);
