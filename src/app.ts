@@ -3,6 +3,7 @@ import { ApplicationsResolver } from './applications/applications.resolver';
 import { ApplicationsService } from './applications/applications.service';
 import { AuthResolver } from './auth/auth.resolver';
 import { AuthService } from './auth/auth.service';
+import { shareLookups } from './auth/loaders';
 import { Throttle } from './auth/throttle';
 import { Tokens } from './auth/tokens';
 import type { Logger } from './common/logger';
@@ -83,12 +84,17 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
     [EventsResolver, new EventsResolver()],
   ]);
   const schema = await createSchema({ get: (cls) => instances.get(cls) });
+  const lookups = shareLookups({
+    online: presence.online,
+    memberships: (pairs) => groups.memberships(pairs),
+    acquaintances: (pairs) => groups.acquaintances(pairs),
+  });
   const limits = { maxDepth: config.queryMaxDepth, maxCost: config.queryMaxCost };
 
   const http = await createHttpServer({
     schema,
     auth,
-    online: presence.online,
+    lookups,
     log,
     limits,
     bodyLimitBytes: config.bodyLimitBytes,
@@ -105,7 +111,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
           schema,
           auth,
           hub,
-          online: presence.online,
+          lookups,
           log,
           limits,
           maxPayloadBytes: config.bodyLimitBytes,

@@ -4,6 +4,7 @@ import { badInput, notFound } from '../common/errors';
 import { answer, rowsToRead, type Page } from '../common/paging';
 import { id as idArg } from '../common/validate';
 import type { Viewer } from '../auth/context';
+import { pairKey } from '../auth/loaders';
 import type { Notifier } from '../delivery/notifier';
 import type { UsersService } from '../users/users.service';
 import type { Friend } from './friend.types';
@@ -68,6 +69,12 @@ export class FriendsService {
     const rows = await knex('friendships').select('friend_id').where({ user_id: userId }).whereIn('friend_id', ids);
     const friends = new Set(rows.map((r: { friend_id: string | number }) => String(r.friend_id)));
     return ids.filter((id) => !friends.has(id));
+  }
+
+  /** The friendships between any of `userIds` and any of `otherIds`, as `pairKey(user, friend)`, in one query. */
+  async friendships(userIds: readonly string[], otherIds: readonly string[]): Promise<Set<string>> {
+    const rows = await this.db.knex('friendships').select('user_id', 'friend_id').whereIn('user_id', userIds).whereIn('friend_id', otherIds);
+    return new Set(rows.map((r: { user_id: string | number; friend_id: string | number }) => pairKey(String(r.user_id), String(r.friend_id))));
   }
 
   /** Ids of a user's friends. */

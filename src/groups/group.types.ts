@@ -37,10 +37,10 @@ export class Group {
   @Field(() => String, { nullable: true })
   avatarUrl?: string | null;
 
-  @Field(() => String, { nullable: true })
+  /** Shown to current members only (see the `notice` field resolver). */
   notice?: string | null;
 
-  @Field(() => User)
+  /** Its `online` may be prefilled for members; outsiders get it checked (see the `owner` field resolver). */
   owner!: User;
 
   /** Filled by producers that loaded the members anyway (events); otherwise resolved in batches. */

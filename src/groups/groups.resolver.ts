@@ -4,13 +4,18 @@ import { requireViewer, type RequestContext } from '../auth/context';
 import { page, PageArgs, PAGED, pagedCost, slice } from '../common/paging';
 import { CreateGroupInput, Group, GroupMember, GroupRole, UpdateGroupInput } from './group.types';
 import type { GroupsService } from './groups.service';
+import { User } from '../users/user.types';
 
-/** The group operations; `members` and `memberCount` of a list of groups cost one query each, not one per group. */
+/**
+ * The group operations. Anyone may read a group's card; `members` and `notice` only its current members (not of a
+ * dissolved group), checked per viewer when resolved, because one event's group is shared by all its subscribers.
+ * `members`, `memberCount` and the membership check of a list of groups cost one query each, not one per group.
+ */
 @Resolver(() => Group)
 export class GroupsResolver {
   /**
-   * Shared by all requests and never caching: a group reaches a field resolver only through an operation that
-   * already authorized the viewer, and members are no secret among them, so batching across requests is safe.
+   * Shared by all requests and never caching: `members` asks only after the viewer's membership was checked, so
+   * batching across requests is safe.
    */
   private readonly memberLists: DataLoader<string, GroupMember[]>;
   private readonly counts: DataLoader<string, number>;
@@ -25,9 +30,13 @@ export class GroupsResolver {
     return this.service.list(requireViewer(ctx), page('groups', paging));
   }
 
-  @Query(() => Group, { nullable: true, description: 'A group the viewer is a member of (dissolved ones included); null otherwise.' })
+  @Query(() => Group, {
+    nullable: true,
+    description: 'Any group (dissolved ones included), null when there is none; members and notice only for its current members.',
+  })
   group(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string): Promise<Group | null> {
-    return this.service.find(requireViewer(ctx), id);
+    requireViewer(ctx);
+    return this.service.find(id);
   }
 
   @Mutation(() => Group, { description: 'The viewer becomes the OWNER; memberIds must be friends of the viewer (at most 3000 members in all).' })
@@ -81,11 +90,25 @@ export class GroupsResolver {
   }
 
   @FieldResolver(() => [GroupMember], {
-    description: `Owner first, then admins, then members by joining time; \`after\` is a member's user id. ${PAGED}`,
+    description: `Owner first, then admins, then members by joining time; \`after\` is a member's user id. Empty unless the viewer is a current member of a group not dissolved. ${PAGED}`,
     complexity: pagedCost,
   })
-  async members(@Root() group: Group, @Args(() => PageArgs) paging: PageArgs): Promise<GroupMember[]> {
+  async members(@Root() group: Group, @Args(() => PageArgs) paging: PageArgs, @Ctx() ctx: RequestContext): Promise<GroupMember[]> {
     const p = page('members', paging);
-    return slice(p, group.members ?? (await this.memberLists.load(group.id)), (m) => m.user.id);
+    if (!(await ctx.loaders.member.load(group.id))) return [];
+    const members = group.members ?? (await this.memberLists.load(group.id));
+    // The viewer is a fellow member of each, so their presence needs no further check.
+    return slice(p, members.map((m) => ({ ...m, user: { ...m.user, acquainted: true } })), (m) => m.user.id);
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'Null unless the viewer is a current member of a group not dissolved.' })
+  async notice(@Root() group: Group, @Ctx() ctx: RequestContext): Promise<string | null> {
+    return (await ctx.loaders.member.load(group.id)) ? (group.notice ?? null) : null;
+  }
+
+  @FieldResolver(() => User)
+  async owner(@Root() group: Group, @Ctx() ctx: RequestContext): Promise<User> {
+    // An event's owner may carry presence prefilled for members; an outsider's `online` is checked instead.
+    return (await ctx.loaders.member.load(group.id)) ? group.owner : { ...group.owner, online: undefined };
   }
 }

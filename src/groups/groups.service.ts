@@ -4,6 +4,7 @@ import { badInput, conflict, forbidden, notFound } from '../common/errors';
 import { answer, rowsToRead, type Page } from '../common/paging';
 import { id as idArg, idList, optionalText, optionalUrl, text } from '../common/validate';
 import type { Viewer } from '../auth/context';
+import { pairKey } from '../auth/loaders';
 import { groupPendingKey } from '../applications/application.entity';
 import type { Notifier } from '../delivery/notifier';
 import { GroupChange } from '../events/event.types';
@@ -67,10 +68,43 @@ export class GroupsService {
     return this.toGroups(answer(p, await query));
   }
 
-  /** A group that the viewer belongs to (dissolved or not); null for anyone else. */
-  async find(viewer: Viewer, groupIdArg: string): Promise<Group | null> {
-    const [group] = await this.toGroups(await this.joined(viewer.userId).where('g.id', idArg('id', groupIdArg)));
+  /** Any group by id, or null; what a viewer may read of it is the field resolvers' business. */
+  async find(groupIdArg: string): Promise<Group | null> {
+    const [group] = await this.toGroups(await this.db.knex('groups').select('*').where({ id: idArg('id', groupIdArg) }));
     return group ?? null;
+  }
+
+  /** Of (user, group) pairs, those where the user is a member of the group and it is not dissolved, in one query. */
+  async memberships(pairs: ReadonlyArray<readonly [string, string]>): Promise<Set<string>> {
+    const [userIds, groupIds] = sides(pairs);
+    const rows = await this.db
+      .knex('group_members as gm')
+      .join('groups as g', 'g.id', 'gm.group_id')
+      .select('gm.user_id as a', 'gm.group_id as b')
+      .whereNull('g.dissolved_at')
+      .whereIn('gm.user_id', userIds)
+      .whereIn('gm.group_id', groupIds);
+    return pairSet(rows);
+  }
+
+  /**
+   * Of (viewer, user) pairs, those who may see each other's presence: friends, or fellow members of a group that
+   * is not dissolved (a dissolved group relates nobody any more). Two queries for any number of pairs.
+   */
+  async acquaintances(pairs: ReadonlyArray<readonly [string, string]>): Promise<Set<string>> {
+    const [viewerIds, userIds] = sides(pairs);
+    const [friends, fellows] = await Promise.all([
+      this.friends.friendships(viewerIds, userIds),
+      this.db
+        .knex('group_members as a')
+        .join('group_members as b', 'b.group_id', 'a.group_id')
+        .join('groups as g', 'g.id', 'a.group_id')
+        .distinct('a.user_id as a', 'b.user_id as b')
+        .whereNull('g.dissolved_at')
+        .whereIn('a.user_id', viewerIds)
+        .whereIn('b.user_id', userIds),
+    ]);
+    return new Set([...friends, ...pairSet(fellows)]);
   }
 
   /** Groups by id, for contacts and applications; members are left to the batched field resolvers. */
@@ -398,7 +432,8 @@ export class GroupsService {
   private async announce(change: GroupChange, groupId: string, about: { members?: string[]; alsoTo?: string[] } = {}): Promise<Group> {
     const group = await this.loaded(groupId);
     const concerned = await this.users.byIds(about.members ?? []);
-    await this.presence.fill([...concerned.values()]);
+    // Who left is no fellow member of those who stay: their presence is checked per viewer, not prefilled.
+    if (change !== GroupChange.MEMBER_LEFT) await this.presence.fill([...concerned.values()]);
     const recipients = [...group.members!.map((m) => m.user.id), ...(about.alsoTo ?? [])];
     const subjects = about.members?.length ? about.members.map((id) => concerned.get(id) ?? null) : [null];
     const inEvent = group.members!.length > INLINE_EVENT_MEMBERS ? { ...group, members: undefined } : group;
@@ -432,6 +467,15 @@ export class GroupsService {
       dissolvedAt: row.dissolved_at == null ? null : new Date(Number(row.dissolved_at)),
     }));
   }
+}
+
+/** The distinct left and right members of some pairs, for a query that the answer's pairs then narrow down. */
+function sides(pairs: ReadonlyArray<readonly [string, string]>): [string[], string[]] {
+  return [[...new Set(pairs.map((p) => p[0]))], [...new Set(pairs.map((p) => p[1]))]];
+}
+
+function pairSet(rows: Array<{ a: string | number; b: string | number }>): Set<string> {
+  return new Set(rows.map((r) => pairKey(String(r.a), String(r.b))));
 }
 
 /** Inserts many rows in statements of 200, below every dialect's limit on bound values per statement. */

@@ -142,7 +142,7 @@ export class MessagesService {
       if (!moderator && Date.now() - record.createdAt > RECALL_WINDOW_MS) throw forbidden('id: messages can only be recalled within 300 seconds');
       if (await this.store.recall(messageId)) {
         const [message] = await toMessages([{ ...record, status: 'RECALLED', content: '' }], () => membership.type, this.users);
-        await this.presence.fill([message!.sender]);
+        // Not prefilled: the sender may have left the group since, and is then no fellow member of its members.
         await this.notifier.send(await this.contacts.currentMembers(record.conversationId), { __typename: 'MessageRecalledEvent', message: message! });
         return message!;
       }

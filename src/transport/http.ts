@@ -5,7 +5,7 @@ import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { AuthService } from '../auth/auth.service';
 import type { RequestContext } from '../auth/context';
-import { createLoaders, type OnlineLookup } from '../auth/loaders';
+import { createLoaders, type Lookups } from '../auth/loaders';
 import { bearer } from '../auth/tokens';
 import { formatError } from '../common/errors';
 import type { Logger } from '../common/logger';
@@ -17,8 +17,8 @@ import { createPlaygroundHandler } from './playground';
 export interface HttpOptions {
   schema: GraphQLSchema;
   auth: AuthService;
-  /** Presence lookups for `User.online`. */
-  online: OnlineLookup;
+  /** Presence and relation lookups for the per-operation loaders, shared by all operations (`shareLookups`). */
+  lookups: Lookups;
   log: Logger;
   limits: OperationLimits;
   /** Largest request body accepted. */
@@ -146,16 +146,19 @@ export async function createHttpServer(options: HttpOptions): Promise<HttpServer
     const started = process.hrtime.bigint();
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-      context: async () => ({
-        viewer: await auth.authenticate(bearer(req.headers.authorization)),
-        requestId,
-        // Only the front door's mutations read it; the send path pays nothing for it.
-        get clientAddress() {
-          return clientAddress(req, options.trustProxyHops);
-        },
-        log: requestLog,
-        loaders: createLoaders(options.online),
-      }),
+      context: async () => {
+        const viewer = await auth.authenticate(bearer(req.headers.authorization));
+        return {
+          viewer,
+          requestId,
+          // Only the front door's mutations read it; the send path pays nothing for it.
+          get clientAddress() {
+            return clientAddress(req, options.trustProxyHops);
+          },
+          log: requestLog,
+          loaders: createLoaders(options.lookups, viewer?.userId),
+        };
+      },
     });
     for (const [key, value] of result.headers) res.setHeader(key, value);
     res.statusCode = result.status ?? 200;

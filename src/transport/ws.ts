@@ -5,7 +5,7 @@ import { CloseCode, handleProtocols, makeServer } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { AuthService } from '../auth/auth.service';
 import type { RequestContext, Viewer } from '../auth/context';
-import { createLoaders, type Loaders, type OnlineLookup } from '../auth/loaders';
+import { createLoaders, type Loaders, type Lookups } from '../auth/loaders';
 import { bearer } from '../auth/tokens';
 import { formatError } from '../common/errors';
 import type { Logger } from '../common/logger';
@@ -20,8 +20,8 @@ export interface WsOptions {
   schema: GraphQLSchema;
   auth: AuthService;
   hub: Hub;
-  /** Presence lookups for `User.online`. */
-  online: OnlineLookup;
+  /** Presence and relation lookups for the per-operation loaders, shared by all operations (`shareLookups`). */
+  lookups: Lookups;
   log: Logger;
   limits: OperationLimits;
   /** Largest frame accepted. */
@@ -92,7 +92,7 @@ export function attachWebSocket(options: WsOptions): { close(): Promise<void> } 
         clientAddress: ctx.extra.address,
         log,
         get loaders() {
-          return (loaders ??= createLoaders(options.online, false));
+          return (loaders ??= createLoaders(options.lookups, state?.viewer.userId, false));
         },
         connection: state?.connection,
         openEvents: state ? () => hub.subscribe(state.connection) : undefined,

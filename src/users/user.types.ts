@@ -18,8 +18,14 @@ export class User {
   @Field(() => String, { nullable: true })
   signature?: string | null;
 
-  /** Filled by event builders that know it; otherwise the `online` field resolver asks presence. */
+  /**
+   * Filled by event builders that know it, only where every viewer who can reach the user may see their presence
+   * (a message's sender and mentions, a friend's presence); otherwise the `online` field resolver checks and asks.
+   */
   online?: boolean;
+
+  /** Set where the viewer is known to be a fellow member (a member list shown to a member): no check needed. */
+  acquainted?: boolean;
 }
 
 @InputType('UpdateProfileInput')

@@ -34,8 +34,13 @@ export class UsersResolver {
     return this.service.updateProfile(requireViewer(ctx).userId, input);
   }
 
-  @FieldResolver(() => Boolean, { description: 'True while at least one terminal of the user holds a live subscription connection.' })
-  online(@Root() user: User, @Ctx() ctx: RequestContext): boolean | Promise<boolean> {
-    return user.online ?? ctx.loaders.online.load(user.id);
+  @FieldResolver(() => Boolean, {
+    description:
+      'True while at least one terminal of the user holds a live subscription connection; always false unless the user is the viewer, a friend or a fellow member of a group not dissolved.',
+  })
+  async online(@Root() user: User, @Ctx() ctx: RequestContext): Promise<boolean> {
+    if (user.online !== undefined) return user.online;
+    if (!user.acquainted && !(await ctx.loaders.acquainted.load(user.id))) return false;
+    return ctx.loaders.online.load(user.id);
   }
 }
