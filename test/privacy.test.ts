@@ -195,6 +195,22 @@ describe('privacy', () => {
       expect(await online(owner)).toBe(true);
     });
 
+    it("should not show a recalled message's sender online to members it no longer relates to", async () => {
+      const { owner, others } = await ownerWithFriends(server, 'pm', 2);
+      const [sender, member] = others as [TestUser, TestUser];
+      const group = await create(owner, [sender, member]);
+      const sent = `mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }`;
+      const message = (await ok(server, sent, { input: { toGroupId: group.id, content: 'oops', clientMessageId: 'pm-1' } }, sender.token)).sendMessage;
+      await ok(server, `mutation($g: ID!) { leaveGroup(groupId: $g) }`, { g: group.id }, sender.token);
+      await suite.listen(sender);
+      const query = `subscription { events { __typename ... on MessageRecalledEvent { message { id sender { id online } } } } }`;
+      const [ownerEvents, memberEvents] = await Promise.all([suite.listen(owner, { query }), suite.listen(member, { query })]);
+      await ok(server, `mutation($id: ID!) { recallMessage(id: $id) { id } }`, { id: message.id }, owner.token);
+      const recalled = (e: any) => e.__typename === 'MessageRecalledEvent' && e.message.id === message.id;
+      expect((await memberEvents.next(recalled)).message.sender).toEqual({ id: sender.id, online: false });
+      expect((await ownerEvents.next(recalled)).message.sender).toEqual({ id: sender.id, online: true });
+    });
+
     it('should not pass presence prefilled in a GroupEvent to those it no longer relates', async () => {
       const { owner, others } = await ownerWithFriends(server, 'pe', 1);
       const [friend] = others as [TestUser];
