@@ -10,6 +10,7 @@ export const pairKey = (a: string, b: string): string => `${a}:${b}`;
 
 /** The lookups behind every operation's {@link Loaders}, built once per process. */
 export interface Lookups {
+  /** Which users are online, whoever asks. */
   online: OnlineLookup;
   /** Of (user, group) pairs, those where the user is a member of the group and it is not dissolved. */
   memberships: PairLookup;
@@ -19,6 +20,7 @@ export interface Lookups {
 
 /** Per-operation batchers, so that a list of users or groups costs one lookup, not one per item. */
 export interface Loaders {
+  /** By user id: whether the user is online, whether or not the viewer may know it. */
   online: DataLoader<string, boolean>;
   /** By group id: whether the viewer is a current member of it (and it is not dissolved); false without viewer. */
   member: DataLoader<string, boolean>;
@@ -46,6 +48,8 @@ export function shareLookups(lookups: Lookups): Lookups {
   const acquaintances = pairBatcher(lookups.acquaintances);
   const ask = (loader: typeof memberships) => async (pairs: ReadonlyArray<readonly [string, string]>) => {
     const answers = await loader.loadMany(pairs);
+    const failed = answers.find((a) => a instanceof Error);
+    if (failed) throw failed;
     return new Set(pairs.filter((_, i) => answers[i] === true).map(([a, b]) => pairKey(a, b)));
   };
   return { online: lookups.online, memberships: ask(memberships), acquaintances: ask(acquaintances) };
