@@ -176,6 +176,23 @@ describe('privacy', () => {
     });
   });
 
+  describe('cost', () => {
+    it("should check the viewer's membership of a whole list of groups with one query", async () => {
+      const { owner, others } = await ownerWithFriends(server, 'gc', 1);
+      for (let i = 0; i < 5; i++) await create(owner, others);
+      const statements: string[] = [];
+      const record = (q: { sql: string }) => statements.push(q.sql);
+      server.app.db.knex.client.on('query', record);
+      try {
+        const { groups } = await ok(server, `{ groups { notice members { user { id } } } }`, undefined, others[0]!.token);
+        expect(groups.map((g: any) => g.notice)).toEqual(Array(5).fill('members only'));
+      } finally {
+        server.app.db.knex.client.removeListener('query', record);
+      }
+      expect(statements.filter((sql) => /group_members/.test(sql) && /as [`"]a[`"]/.test(sql))).toHaveLength(1);
+    });
+  });
+
   describe('presence', () => {
     it('should show online to the user, friends and fellow members only, and not after the group is dissolved', async () => {
       const { owner, others } = await ownerWithFriends(server, 'pr', 2);
