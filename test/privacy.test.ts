@@ -177,19 +177,39 @@ describe('privacy', () => {
   });
 
   describe('cost', () => {
-    it("should check the viewer's membership of a whole list of groups with one query", async () => {
-      const { owner, others } = await ownerWithFriends(server, 'gc', 1);
-      for (let i = 0; i < 5; i++) await create(owner, others);
+    /** The membership checks that `work` causes. */
+    const membershipQueries = async (work: () => Promise<void>) => {
       const statements: string[] = [];
       const record = (q: { sql: string }) => statements.push(q.sql);
       server.app.db.knex.client.on('query', record);
       try {
-        const { groups } = await ok(server, `{ groups { notice members { user { id } } } }`, undefined, others[0]!.token);
-        expect(groups.map((g: any) => g.notice)).toEqual(Array(5).fill('members only'));
+        await work();
       } finally {
         server.app.db.knex.client.removeListener('query', record);
       }
-      expect(statements.filter((sql) => /group_members/.test(sql) && /as [`"]a[`"]/.test(sql))).toHaveLength(1);
+      return statements.filter((sql) => /group_members/.test(sql) && /as [`"]a[`"]/.test(sql)).length;
+    };
+
+    it("should check the viewer's membership of a whole list of groups with one query", async () => {
+      const { owner, others } = await ownerWithFriends(server, 'gc', 1);
+      for (let i = 0; i < 5; i++) await create(owner, others);
+      const checks = await membershipQueries(async () => {
+        const { groups } = await ok(server, `{ groups { notice members { user { id } } } }`, undefined, others[0]!.token);
+        expect(groups.map((g: any) => g.notice)).toEqual(Array(5).fill('members only'));
+      });
+      expect(checks).toBe(1);
+    });
+
+    it('should check the memberships of all sockets that receive one GroupEvent with one query', async () => {
+      const { owner, others } = await ownerWithFriends(server, 'ge', 3);
+      const group = await create(owner, others);
+      const listeners = await Promise.all(others.map((user) => suite.listen(user, { query: EVENTS })));
+      const renamed = (e: any) => e.__typename === 'GroupEvent' && e.change === 'UPDATED' && e.group.name === 'renamed';
+      const checks = await membershipQueries(async () => {
+        await ok(server, UPDATE, { id: group.id, input: { name: 'renamed' } }, owner.token);
+        for (const heard of await Promise.all(listeners.map((l) => l.next(renamed)))) expect(heard.group.notice).toBe('members only');
+      });
+      expect(checks).toBe(1);
     });
   });
 
