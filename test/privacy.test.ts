@@ -177,18 +177,19 @@ describe('privacy', () => {
   });
 
   describe('cost', () => {
-    /** The membership checks that `work` causes. */
-    const membershipQueries = async (work: () => Promise<void>) => {
-      const statements: string[] = [];
-      const record = (q: { sql: string }) => statements.push(q.sql);
+    /** The statements that `work` causes, which `pattern` matches. */
+    const statements = async (pattern: RegExp, work: () => Promise<void>) => {
+      const seen: string[] = [];
+      const record = (q: { sql: string }) => seen.push(q.sql);
       server.app.db.knex.client.on('query', record);
       try {
         await work();
       } finally {
         server.app.db.knex.client.removeListener('query', record);
       }
-      return statements.filter((sql) => /group_members/.test(sql) && /as [`"]a[`"]/.test(sql)).length;
+      return seen.filter((sql) => pattern.test(sql)).length;
     };
+    const membershipQueries = (work: () => Promise<void>) => statements(/from [`"]group_members[`"] as [`"]gm[`"].*dissolved_at/, work);
 
     it("should check the viewer's membership of a whole list of groups with one query", async () => {
       const { owner, others } = await ownerWithFriends(server, 'gc', 1);
@@ -198,6 +199,17 @@ describe('privacy', () => {
         expect(groups.map((g: any) => g.notice)).toEqual(Array(5).fill('members only'));
       });
       expect(checks).toBe(1);
+    });
+
+    it("should show a member the presence of a group's members with no further relation query", async () => {
+      const { owner, others } = await ownerWithFriends(server, 'gm', 2);
+      const group = await create(owner, others);
+      await suite.listen(others[1]!);
+      const relationQueries = await statements(/from [`"]friendships[`"]/, async () => {
+        const { members } = (await ok(server, `query($id: ID!) { group(id: $id) { members { user { id online } } } }`, { id: group.id }, others[0]!.token)).group;
+        expect(members.find((m: any) => m.user.id === others[1]!.id).user.online).toBe(true);
+      });
+      expect(relationQueries).toBe(0);
     });
 
     it('should check the memberships of all sockets that receive one GroupEvent with one query', async () => {

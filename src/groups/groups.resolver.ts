@@ -96,9 +96,7 @@ export class GroupsResolver {
   async members(@Root() group: Group, @Args(() => PageArgs) paging: PageArgs, @Ctx() ctx: RequestContext): Promise<GroupMember[]> {
     const p = page('members', paging);
     if (!(await ctx.loaders.member.load(group.id))) return [];
-    const members = group.members ?? (await this.memberLists.load(group.id));
-    // The viewer is a fellow member of each, so their presence needs no further check.
-    return slice(p, members.map((m) => ({ ...m, user: { ...m.user, acquainted: true } })), (m) => m.user.id);
+    return slice(p, group.members ?? (await this.memberLists.load(group.id)), (m) => m.user.id);
   }
 
   @FieldResolver(() => String, { nullable: true, description: 'Null unless the viewer is a current member of a group not dissolved.' })

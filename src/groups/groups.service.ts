@@ -114,7 +114,11 @@ export class GroupsService {
     return new Map(groups.map((g) => [g.id, g]));
   }
 
-  /** The members of each group, in the order of `groupIds`: owner first, then admins, then by joining time. */
+  /**
+   * The members of each group, in the order of `groupIds`: owner first, then admins, then by joining time. Their
+   * users are marked acquainted: a member list reaches only the group's current members (the `members` field
+   * resolver checks), who may see their fellow members' presence.
+   */
   async membersOf(groupIds: readonly string[]): Promise<GroupMember[][]> {
     const rows: Array<{ group_id: string | number; user_id: string | number; role: GroupRole; joined_at: number | string }> = await this.db
       .knex('group_members')
@@ -128,7 +132,7 @@ export class GroupsService {
       const user = profiles.get(String(row.user_id));
       if (!user) continue;
       const list = byGroup.get(String(row.group_id)) ?? [];
-      list.push({ user, role: row.role, joinedAt: new Date(Number(row.joined_at)) });
+      list.push({ user: { ...user, acquainted: true }, role: row.role, joinedAt: new Date(Number(row.joined_at)) });
       byGroup.set(String(row.group_id), list);
     }
     return groupIds.map((id) => byGroup.get(id) ?? []);

@@ -24,7 +24,7 @@ export class User {
    */
   online?: boolean;
 
-  /** Set where the viewer is known to be a fellow member (a member list shown to a member): no check needed. */
+  /** Set on users of a group's member list, which only its members see: their presence needs no check. */
   acquainted?: boolean;
 }
 
