@@ -2,9 +2,9 @@ import DataLoader from 'dataloader';
 import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { requireViewer, type RequestContext } from '../auth/context';
 import { page, PageArgs, PAGED, pagedCost, slice } from '../common/paging';
+import { User } from '../users/user.types';
 import { CreateGroupInput, Group, GroupMember, GroupRole, UpdateGroupInput } from './group.types';
 import type { GroupsService } from './groups.service';
-import { User } from '../users/user.types';
 
 /**
  * The group operations. Anyone may read a group's card; `members` and `notice` only its current members (not of a
