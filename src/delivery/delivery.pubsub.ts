@@ -9,6 +9,12 @@ export interface PubSubDeliveryEngineOptions extends RedisRoutesOptions {
   pubsub: RedisPubSub;
 }
 
+/** This node's subscription to one user's topic, and how many local connections need it. */
+interface Topic {
+  subscription: Promise<number>;
+  connections: number;
+}
+
 /**
  * The comparison mode (`IM_DELIVERY=pubsub`): every recipient has a topic `<prefix>user:<userId>`; a delivery
  * publishes once per recipient, and a push node subscribes to the topics of the users connected to it (exact
@@ -23,8 +29,8 @@ export class PubSubDeliveryEngine implements DeliveryEngine {
   private readonly redis: Redis;
   private readonly pubsub: RedisPubSub;
   private readonly routes: RedisRoutes;
-  /** userId -> this node's subscription to the user's topic and how many local connections need it. */
-  private readonly topics = new Map<string, { subscription: Promise<number>; connections: number }>();
+  /** userId -> this node's subscription to the user's topic. */
+  private readonly topics = new Map<string, Topic>();
   private handler: ((envelope: Envelope) => void) | undefined;
 
   constructor(options: PubSubDeliveryEngineOptions) {
@@ -35,26 +41,32 @@ export class PubSubDeliveryEngine implements DeliveryEngine {
   }
 
   async attach(attachment: Attachment): Promise<boolean> {
-    const topic = this.topics.get(attachment.userId);
-    if (topic) {
-      topic.connections++;
-      await topic.subscription;
-    } else {
-      const subscription = this.pubsub.subscribe(this.topic(attachment.userId), (delivery: Delivery) =>
-        this.handler?.({ ...delivery, users: [attachment.userId] }),
-      );
-      this.topics.set(attachment.userId, { subscription, connections: 1 });
-      await subscription;
+    const { userId } = attachment;
+    let topic = this.topics.get(userId);
+    if (!topic) {
+      const subscription = this.pubsub.subscribe(this.topic(userId), (delivery: Delivery) => this.handler?.({ ...delivery, users: [userId] }));
+      const fresh: Topic = { subscription, connections: 0 };
+      this.topics.set(userId, (topic = fresh));
+      // A topic whose SUBSCRIBE failed is dropped at once, so that the user's next connection subscribes
+      // afresh instead of awaiting this rejection forever.
+      subscription.catch(() => {
+        if (this.topics.get(userId) === fresh) this.topics.delete(userId);
+      });
     }
-    return this.routes.attach(attachment);
+    topic.connections++;
+    try {
+      await topic.subscription;
+      return await this.routes.attach(attachment);
+    } catch (err) {
+      // The caller refuses this connection: it must not keep the topic subscribed.
+      await this.release(userId, topic);
+      throw err;
+    }
   }
 
   async detach(attachment: Attachment): Promise<boolean> {
     const topic = this.topics.get(attachment.userId);
-    if (topic && --topic.connections === 0) {
-      this.topics.delete(attachment.userId);
-      this.pubsub.unsubscribe(await topic.subscription);
-    }
+    if (topic) await this.release(attachment.userId, topic);
     return this.routes.detach(attachment);
   }
 
@@ -82,11 +94,24 @@ export class PubSubDeliveryEngine implements DeliveryEngine {
 
   async close(): Promise<void> {
     this.handler = undefined;
-    for (const topic of this.topics.values()) this.pubsub.unsubscribe(await topic.subscription);
+    const topics = [...this.topics.values()];
     this.topics.clear();
+    for (const topic of topics) await this.unsubscribe(topic);
     await this.routes.removeAll().catch(() => undefined);
     // QUIT on a subscriber connection can be answered by the socket closing instead of OK; either way it is closed.
     await this.pubsub.close().catch(() => undefined);
+  }
+
+  /** One connection fewer needs the user's topic; the last one unsubscribes it (if it was ever subscribed). */
+  private async release(userId: string, topic: Topic): Promise<void> {
+    if (--topic.connections > 0) return;
+    if (this.topics.get(userId) === topic) this.topics.delete(userId);
+    await this.unsubscribe(topic);
+  }
+
+  private async unsubscribe(topic: Topic): Promise<void> {
+    const id = await topic.subscription.catch(() => undefined);
+    if (id !== undefined) this.pubsub.unsubscribe(id);
   }
 
   private topic(userId: string): string {

@@ -40,7 +40,9 @@ export interface Attachment {
  * - Failure: `deliver` rejects when the transport is down; callers log it and go on, since what was
  *   persisted stays readable.
  * - `attach`/`detach` keep the routing records; `attach` resolves true when the user had no live terminal
- *   anywhere before, `detach` true when the user has none left (presence transitions).
+ *   anywhere before, `detach` true when the user has none left (presence transitions). An `attach` that
+ *   rejects leaves nothing behind: no record that a later renewal writes back, no subscription that makes
+ *   the user's next `attach` fail (the caller refuses the socket with 1013).
  */
 export interface DeliveryEngine {
   /** This node's id in routing records and queue names. */

@@ -5,10 +5,14 @@ import { EventStream } from './event-stream';
 
 /** WebSocket close codes this server uses. */
 export const CloseCode = {
-  /** The session ended (logout, or the same terminal logged in again). */
+  /** The access token expired: refresh it, reconnect and catch up with syncMessages. */
+  tokenExpired: 4401,
+  /** The session ended (logout, the same terminal logged in again, password change, refresh token reuse). */
   sessionEnded: 4403,
   /** The client fell too far behind; it should reconnect and catch up. */
   tooSlow: 1013,
+  /** The connection could not be recorded for routing (Redis away); try again later. */
+  tryAgainLater: 1013,
   /** This node is going away; reconnect elsewhere. */
   serviceRestart: 1012,
 } as const;
@@ -73,13 +77,22 @@ export class Hub {
     return n;
   }
 
-  /** Registers an authenticated socket here and in the routing records. */
+  /**
+   * Registers an authenticated socket here and in the routing records. Rejects, leaving nothing registered,
+   * when the routing record cannot be written: a socket no sender can find must not look connected here.
+   */
   async open(info: SocketInfo): Promise<LocalConnection> {
     const connection: LocalConnection = { ...info, id: randomUUID(), streams: new Set() };
     let set = this.byUser.get(info.userId);
     if (!set) this.byUser.set(info.userId, (set = new Set()));
     set.add(connection);
-    const first = await this.engine.attach({ userId: info.userId, terminal: info.terminal, connectionId: connection.id });
+    let first: boolean;
+    try {
+      first = await this.engine.attach({ userId: info.userId, terminal: info.terminal, connectionId: connection.id });
+    } catch (err) {
+      this.unregister(connection);
+      throw err;
+    }
     if (first) this.onPresence(info.userId, true);
     return connection;
   }
@@ -136,11 +149,17 @@ export class Hub {
     for (const set of this.byUser.values()) for (const connection of set) connection.close(code, reason);
   }
 
-  private async forget(connection: LocalConnection): Promise<void> {
+  /** Removes a connection from this node's map; false when it was not there (already forgotten). */
+  private unregister(connection: LocalConnection): boolean {
     for (const stream of connection.streams) stream.end();
     const set = this.byUser.get(connection.userId);
-    if (!set?.delete(connection)) return;
+    if (!set?.delete(connection)) return false;
     if (set.size === 0) this.byUser.delete(connection.userId);
+    return true;
+  }
+
+  private async forget(connection: LocalConnection): Promise<void> {
+    if (!this.unregister(connection)) return;
     const last = await this.engine.detach({
       userId: connection.userId,
       terminal: connection.terminal,

@@ -156,13 +156,15 @@ export class RedisRoutes {
     if (!connections) this.local.set(userId, (connections = new Map()));
     connections.set(connectionId, terminal);
     const now = Date.now();
-    const first = await this.redis.imDeliveryAttach(
-      this.routeKey(userId),
-      connectionId,
-      this.routeValue(terminal, now),
-      now,
-      this.routeTtlMs,
-    );
+    let first: number;
+    try {
+      first = await this.redis.imDeliveryAttach(this.routeKey(userId), connectionId, this.routeValue(terminal, now), now, this.routeTtlMs);
+    } catch (err) {
+      // The caller refuses the socket: renewal (or the write-back after a reconnect) must not create a
+      // record for it later.
+      this.forgetLocal(userId, connectionId);
+      throw err;
+    }
     await this.index(userId);
     return first === 1;
   }
@@ -170,11 +172,7 @@ export class RedisRoutes {
   async detach({ userId, connectionId }: Attachment): Promise<boolean> {
     // Forgotten synchronously, before the script is sent: a renewal built later cannot write it back, and
     // one built earlier went out earlier on the same connection.
-    const connections = this.local.get(userId);
-    if (connections?.delete(connectionId) && connections.size === 0) {
-      this.local.delete(userId);
-      this.unindex(userId);
-    }
+    this.forgetLocal(userId, connectionId);
     const last = await this.redis.imDeliveryDetach(this.routeKey(userId), connectionId, Date.now());
     return last === 1;
   }
@@ -317,6 +315,14 @@ export class RedisRoutes {
     const users = [...this.local.keys()];
     for (let i = 0; i < users.length; i += 1000) pipeline.sadd(key, ...users.slice(i, i + 1000));
     pipeline.pexpire(key, this.routeTtlMs);
+  }
+
+  private forgetLocal(userId: string, connectionId: string): void {
+    const connections = this.local.get(userId);
+    if (connections?.delete(connectionId) && connections.size === 0) {
+      this.local.delete(userId);
+      this.unindex(userId);
+    }
   }
 
   private routeValue(terminal: string, now: number): string {
