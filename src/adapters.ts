@@ -18,6 +18,11 @@ export interface Adapters {
   limiters: RateLimiters;
   /** Which push nodes are alive (cluster mode only): started by the composition root for this node's role. */
   liveness?: RedisNodeLiveness;
+  /**
+   * Calls `listener` each time the command connection to Redis is back after it was lost (never without
+   * Redis): whatever was delivered meanwhile may have been lost.
+   */
+  onReconnect(listener: () => void): void;
   /** Closes the engine, then the connections the adapters opened. */
   close(): Promise<void>;
 }
@@ -26,7 +31,7 @@ export interface Adapters {
  * A Redis connection that fails commands at once while Redis is away instead of queueing them: a mutation
  * must not hang on delivery (it is already stored), and readiness must see the fault.
  */
-async function connect(url: string, name: string, log: Logger): Promise<Redis> {
+async function connect(url: string, name: string, log: Logger, onBack?: () => void): Promise<Redis> {
   const redis = new Redis(url, {
     lazyConnect: true,
     enableOfflineQueue: false,
@@ -45,6 +50,8 @@ async function connect(url: string, name: string, log: Logger): Promise<Redis> {
     reported = false;
   });
   await redis.connect();
+  // Registered after the first connect: every later 'ready' is a reconnect, with or without an error seen.
+  if (onBack) redis.on('ready', onBack);
   return redis;
 }
 
@@ -55,10 +62,11 @@ async function connect(url: string, name: string, log: Logger): Promise<Redis> {
 export async function createAdapters(config: Config, log: Logger): Promise<Adapters> {
   if (!config.redisUrl) {
     const engine = new MemoryDeliveryEngine(undefined, config.nodeId);
-    return { engine, limiters: new MemoryRateLimiters(), close: () => engine.close() };
+    return { engine, limiters: new MemoryRateLimiters(), onReconnect: () => undefined, close: () => engine.close() };
   }
   const url = config.redisUrl;
-  const redis = await connect(url, 'im-commands', log);
+  const reconnectListeners: Array<() => void> = [];
+  const redis = await connect(url, 'im-commands', log, () => reconnectListeners.forEach((listener) => listener()));
   const keyPrefix = config.redisKeyPrefix;
   const nodeId = config.nodeId ?? (await RedisDeliveryEngine.allocateNodeId(redis, keyPrefix));
   const liveness = new RedisNodeLiveness({
@@ -86,6 +94,7 @@ export async function createAdapters(config: Config, log: Logger): Promise<Adapt
     engine,
     limiters: new RedisRateLimiters(redis, `${keyPrefix}rl`),
     liveness,
+    onReconnect: (listener) => reconnectListeners.push(listener),
     async close() {
       await engine.close();
       await liveness.close().catch((err: unknown) => log.warn({ err }, 'could not withdraw this node’s liveness key; it expires'));

@@ -116,7 +116,11 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
           limits,
           maxPayloadBytes: config.bodyLimitBytes,
           trustProxyHops: config.trustProxyHops,
+          maxSubscriptions: config.wsMaxSubscriptions,
+          sessionRecheckMs: config.sessionRecheckSeconds * 1000,
         });
+  // SessionEndedEvents sent while Redis was away never arrived: the sockets of those sessions are found now.
+  if (ws) adapters.onReconnect(() => void ws.recheckSessions());
   if (config.role !== 'platform') await engine.consume(hub.dispatch);
   if (config.role !== 'push') adapters.liveness?.startJanitor(presence.departed);
   if (config.role !== 'platform') {

@@ -75,6 +75,13 @@ export interface Config {
   nodeLivenessTtlSeconds: number;
   /** How often a push node renews its liveness key; must be shorter than the TTL. @default 3 */
   nodeLivenessRenewSeconds: number;
+  /**
+   * How often a node re-checks the sessions of its sockets in the database, closing those that ended with
+   * 4403 even when their SessionEndedEvent was lost. @default 60
+   */
+  sessionRecheckSeconds: number;
+  /** Operations (subscriptions) one socket may run at once. @default 10 */
+  wsMaxSubscriptions: number;
 }
 
 /** Every environment variable {@link loadConfig} reads; deployment files are checked against this list. */
@@ -110,6 +117,8 @@ export const CONFIG_VARIABLES = [
   'ROUTE_RENEW_SECONDS',
   'NODE_LIVENESS_TTL_SECONDS',
   'NODE_LIVENESS_RENEW_SECONDS',
+  'SESSION_RECHECK_SECONDS',
+  'WS_MAX_SUBSCRIPTIONS',
 ] as const;
 
 /** A setting that could not be used; the message names the variable. */
@@ -259,5 +268,7 @@ export function loadConfig(env: Env = process.env): Config {
     routeRenewSeconds,
     nodeLivenessTtlSeconds,
     nodeLivenessRenewSeconds,
+    sessionRecheckSeconds: int(env, 'SESSION_RECHECK_SECONDS', 60, 1, 60),
+    wsMaxSubscriptions: int(env, 'WS_MAX_SUBSCRIPTIONS', 10, 1, 1000),
   };
 }

@@ -13,7 +13,7 @@ import type { Viewer } from './context';
 import { hashPassword, verifyPassword } from './passwords';
 import { SessionEntity } from './session.entity';
 import type { Throttle } from './throttle';
-import { Tokens } from './tokens';
+import { Tokens, type TokenViewer } from './tokens';
 
 const USERNAME = /^[A-Za-z0-9_.-]{3,32}$/;
 
@@ -138,19 +138,49 @@ export class AuthService {
   }
 
   /** The viewer behind an access token whose session is still live, or undefined. */
-  async authenticate(accessToken: string | undefined): Promise<Viewer | undefined> {
+  async authenticate(accessToken: string | undefined): Promise<TokenViewer | undefined> {
     const viewer = accessToken ? this.tokens.verify(accessToken) : undefined;
-    if (!viewer) return undefined;
-    const checked = this.live.get(viewer.sessionId);
-    if (checked !== undefined && Date.now() - checked < this.liveCacheMs) return viewer;
-    const row = await this.db.knex('sessions').first('ended_at').where({ id: viewer.sessionId });
+    if (!viewer || !(await this.sessionLive(viewer.sessionId))) return undefined;
+    return viewer;
+  }
+
+  /** Whether a session has not ended; answered from the short live cache when it can be, as for HTTP requests. */
+  async sessionLive(sessionId: string): Promise<boolean> {
+    const checked = this.live.get(sessionId);
+    if (checked !== undefined && Date.now() - checked < this.liveCacheMs) return true;
+    const row = await this.db.knex('sessions').first('ended_at').where({ id: sessionId });
     if (!row || row.ended_at !== null) {
-      this.live.delete(viewer.sessionId);
-      return undefined;
+      this.live.delete(sessionId);
+      return false;
     }
     if (this.live.size > 100_000) this.live.clear();
-    this.live.set(viewer.sessionId, Date.now());
-    return viewer;
+    this.live.set(sessionId, Date.now());
+    return true;
+  }
+
+  /**
+   * Of `sessionIds`, those that have ended, with why: the periodic re-check of a push node's sockets, in one
+   * query per thousand sessions, bypassing the live cache (it exists to catch what the cache and the
+   * SessionEndedEvent missed).
+   */
+  async endedSessions(sessionIds: readonly string[]): Promise<Map<string, EndReason>> {
+    const ended = new Map<string, EndReason>();
+    for (let i = 0; i < sessionIds.length; i += 1000) {
+      const chunk = sessionIds.slice(i, i + 1000);
+      const rows: Array<{ id: string; ended_at: unknown; ended_reason: EndReason | null }> = await this.db
+        .knex('sessions')
+        .select('id', 'ended_at', 'ended_reason')
+        .whereIn('id', chunk);
+      const found = new Set<string>();
+      for (const row of rows) {
+        found.add(row.id);
+        if (row.ended_at !== null) ended.set(row.id, row.ended_reason ?? 'logout');
+      }
+      // A session whose row is gone (its user was deleted) has ended as surely as a logged-out one.
+      for (const id of chunk) if (!found.has(id)) ended.set(id, 'logout');
+    }
+    for (const id of ended.keys()) this.live.delete(id);
+    return ended;
   }
 
   /**

@@ -10,6 +10,12 @@ interface AccessClaims {
   term: Terminal;
 }
 
+/** A verified access token's viewer, with when the token expires (what a socket is closed with 4401 at). */
+export interface TokenViewer extends Viewer {
+  /** Expiry of the access token, ms since the epoch. */
+  tokenExpiresAt: number;
+}
+
 /** Signs and reads access tokens (HS256) and mints refresh tokens. */
 export class Tokens {
   /**
@@ -22,7 +28,7 @@ export class Tokens {
    * signature check is a measurable share of a busy platform's CPU. Whether the session is still live is
    * checked separately on every request.
    */
-  private readonly verified = new Map<string, { viewer: Viewer; expiresAt: number }>();
+  private readonly verified = new Map<string, TokenViewer>();
 
   /**
    * @param secret HS256 key shared by every node
@@ -46,19 +52,19 @@ export class Tokens {
   }
 
   /** The viewer an access token names, or undefined when it is bad or expired. */
-  verify(token: string): Viewer | undefined {
+  verify(token: string): TokenViewer | undefined {
     const known = this.verified.get(token);
     if (known) {
-      if (known.expiresAt > Date.now()) return known.viewer;
+      if (known.tokenExpiresAt > Date.now()) return known;
       this.verified.delete(token);
       return undefined;
     }
     try {
       const claims = jwt.verify(token, this.secret, { algorithms: ['HS256'] }) as Partial<AccessClaims> & { exp?: number };
       if (!claims.sub || !claims.sid || !claims.term || !(claims.term in Terminal) || !claims.exp) return undefined;
-      const viewer: Viewer = { userId: claims.sub, sessionId: claims.sid, terminal: claims.term };
+      const viewer: TokenViewer = { userId: claims.sub, sessionId: claims.sid, terminal: claims.term, tokenExpiresAt: claims.exp * 1000 };
       if (this.verified.size >= 50_000) this.verified.clear();
-      this.verified.set(token, { viewer, expiresAt: claims.exp * 1000 });
+      this.verified.set(token, viewer);
       return viewer;
     } catch {
       return undefined;

@@ -4,15 +4,16 @@ import { specifiedRules, type GraphQLSchema } from 'graphql';
 import { CloseCode, handleProtocols, makeServer } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { AuthService } from '../auth/auth.service';
-import type { RequestContext, Viewer } from '../auth/context';
+import type { RequestContext } from '../auth/context';
 import { createLoaders, type Loaders, type Lookups } from '../auth/loaders';
-import { bearer } from '../auth/tokens';
-import { formatError } from '../common/errors';
+import { bearer, type TokenViewer } from '../auth/tokens';
+import { formatError, forbidden, unauthenticated } from '../common/errors';
 import type { Logger } from '../common/logger';
-import type { Hub, LocalConnection } from '../delivery/hub';
+import { CloseCode as ImCloseCode, type Hub, type LocalConnection } from '../delivery/hub';
 import { clientAddress } from './client-address';
 import { DocumentCache } from './document-cache';
 import { costError, depthRule, type OperationLimits } from './limits';
+import { SessionWatch } from './session-watch';
 
 /** Options of {@link attachWebSocket}. */
 export interface WsOptions {
@@ -30,13 +31,25 @@ export interface WsOptions {
   trustProxyHops: number;
   /** How often dead sockets are looked for (ping, then terminate if no pong by the next round). @default 30000 */
   heartbeatMs?: number;
+  /** Operations a socket may have running at once; the next one gets FORBIDDEN. @default 10 */
+  maxSubscriptions?: number;
+  /** How often the sessions of this node's sockets are re-checked in the database. @default 60000 */
+  sessionRecheckMs?: number;
   /** @default '/graphql' */
   path?: string;
 }
 
+/** The WebSocket side of a node, as {@link attachWebSocket} returns it. */
+export interface WebSocketTransport {
+  /** Re-checks every local socket's session now (Redis is back: SessionEndedEvents may have been lost). */
+  recheckSessions(): Promise<void>;
+  /** Closes every socket (1001) and stops listening for upgrades. */
+  close(): Promise<void>;
+}
+
 /** Per socket: who it is and its hub registration, once connection_init was accepted. */
 interface SocketState {
-  viewer: Viewer;
+  viewer: TokenViewer;
   connection: LocalConnection;
 }
 
@@ -49,13 +62,28 @@ function authorizationParam(params: Record<string, unknown> | undefined): unknow
 
 /**
  * graphql-ws on the HTTP server: the only module that knows the `ws` package. Sockets authenticate in
- * connection_init (a bad or missing token closes with 4403), then join this node's hub.
+ * connection_init (a bad or missing token closes with 4403), then join this node's hub (1013 when their
+ * routing record cannot be written). A socket lives no longer than its access token (4401) and its session
+ * (4403), and every operation on it is checked against the session as an HTTP request is.
  */
-export function attachWebSocket(options: WsOptions): { close(): Promise<void> } {
+export function attachWebSocket(options: WsOptions): WebSocketTransport {
   const { schema, auth, hub, log, limits } = options;
+  const maxSubscriptions = options.maxSubscriptions ?? 10;
   const wss = new WebSocketServer({ server: options.server, path: options.path ?? '/graphql', maxPayload: options.maxPayloadBytes });
   const states = new WeakMap<WebSocket, SocketState>();
   const documents = new DocumentCache(schema, [...specifiedRules, depthRule(limits)]);
+  const watch = new SessionWatch({
+    ended: (ids) => auth.endedSessions(ids),
+    endLocally: (userId, sessionId, reason) =>
+      hub.dispatch({
+        users: [userId],
+        event: { __typename: 'SessionEndedEvent', reason },
+        onlySession: sessionId,
+        closeCode: ImCloseCode.sessionEnded,
+      }),
+    recheckMs: options.sessionRecheckMs,
+    log,
+  });
 
   const protocol = makeServer<Record<string, unknown> | undefined, { socket: WebSocket; address: string }>({
     schema,
@@ -65,25 +93,49 @@ export function attachWebSocket(options: WsOptions): { close(): Promise<void> } 
       (ctx as { connectionParams?: unknown }).connectionParams = undefined;
       if (!viewer) return false;
       const socket = ctx.extra.socket;
-      const connection = await hub.open({
-        ...viewer,
-        close: (code, reason) => socket.close(code, reason),
-      });
+      let connection: LocalConnection;
+      try {
+        connection = await hub.open({
+          userId: viewer.userId,
+          sessionId: viewer.sessionId,
+          terminal: viewer.terminal,
+          close: (code, reason) => socket.close(code, reason),
+        });
+      } catch (err) {
+        log.warn({ err, userId: viewer.userId }, 'could not record a connection for routing; refusing it');
+        // Closed before graphql-ws answers the `false` below with 4403, which the closing socket then ignores.
+        socket.close(ImCloseCode.tryAgainLater, 'routing unavailable: try again later');
+        return false;
+      }
       states.set(socket, { viewer, connection });
-      if (socket.readyState !== socket.OPEN) await hub.release(connection);
+      watch.add(connection, viewer.tokenExpiresAt);
+      if (socket.readyState !== socket.OPEN) await release(socket);
       return true;
     },
-    onClose: async (ctx) => {
-      const state = states.get(ctx.extra.socket);
-      if (state) await hub.release(state.connection);
-    },
-    onSubscribe: (ctx, _id, payload) => {
+    onClose: (ctx) => release(ctx.extra.socket),
+    onSubscribe: async (ctx, _id, payload) => {
+      const socket = ctx.extra.socket;
+      const state = states.get(socket);
+      if (state) {
+        // As an HTTP request would be: an expired token or an ended session ends the socket too.
+        if (state.viewer.tokenExpiresAt <= Date.now()) {
+          socket.close(ImCloseCode.tokenExpired, 'access token expired: refresh it and reconnect');
+          return [unauthenticated('access token expired')];
+        }
+        if (!(await auth.sessionLive(state.viewer.sessionId))) {
+          socket.close(ImCloseCode.sessionEnded, 'session ended');
+          return [unauthenticated('the session has ended')];
+        }
+      }
+      // The operation being subscribed is already counted.
+      if (Object.keys(ctx.subscriptions).length > maxSubscriptions) {
+        return [forbidden(`subscriptions: at most ${maxSubscriptions} operations may run at once on one connection`)];
+      }
       const checked = documents.check(payload.query);
       if (checked.errors) return checked.errors;
       const document = checked.document;
       const tooCostly = costError(schema, document, payload.variables ?? undefined, payload.operationName, limits);
       if (tooCostly) return [tooCostly];
-      const state = states.get(ctx.extra.socket);
       // Lives as long as the subscription: kept small, since a push node holds one per connection.
       let loaders: Loaders | undefined;
       const context: RequestContext = {
@@ -106,6 +158,14 @@ export function attachWebSocket(options: WsOptions): { close(): Promise<void> } 
     onError: (_ctx, _id, _payload, errors) =>
       errors.map((e) => formatError(e.toJSON(), e, (err) => log.error({ err }, 'internal error'))),
   });
+
+  async function release(socket: WebSocket): Promise<void> {
+    const state = states.get(socket);
+    if (!state) return;
+    states.delete(socket);
+    watch.remove(state.connection, state.viewer.tokenExpiresAt);
+    await hub.release(state.connection);
+  }
 
   // graphql-ws's own `useServer` keeps each socket's HTTP upgrade request and a ping timer per socket for
   // the socket's whole life; a push node holds tens of thousands of sockets, so the protocol is attached
@@ -156,8 +216,10 @@ export function attachWebSocket(options: WsOptions): { close(): Promise<void> } 
   heartbeat.unref();
 
   return {
+    recheckSessions: () => watch.recheck(),
     async close() {
       clearInterval(heartbeat);
+      watch.close();
       for (const socket of wss.clients) socket.close(1001, 'Going away');
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
