@@ -1,35 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
+import type { ChildProcess } from 'node:child_process';
 import { befriend, ok, register, subscribe, type Endpoint } from './support/client';
 import { clusterAvailable, scratchDatabase, startNode, stopNode, type NodeProcess } from './support/cluster';
+import { freePort, killRedis, startRedis } from './support/redis-server';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A free TCP port on loopback. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
-/** A private, non-persistent redis-server, so that this suite can stop it without disturbing others. */
-async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  for (let i = 0; i < 100; i++) {
-    const up = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1', () => (socket.end(), resolve(true)));
-      socket.on('error', () => resolve(false));
-    });
-    if (up) return child;
-    await sleep(50);
-  }
-  throw new Error('redis-server did not start');
-}
 
 const describeCluster = clusterAvailable ? describe : describe.skip;
 
@@ -58,7 +32,7 @@ describeCluster('a cluster whose Redis goes away and comes back', () => {
 
   afterAll(async () => {
     await Promise.all([platform, push].filter(Boolean).map((n) => stopNode(n, 'SIGKILL')));
-    redis.kill('SIGKILL');
+    await killRedis(redis);
     await drop();
   });
 
@@ -71,8 +45,7 @@ describeCluster('a cluster whose Redis goes away and comes back', () => {
     const send = (content: string) =>
       ok(api, `mutation($input: SendMessageInput!) { sendMessage(input: $input) { id seq } }`, { input: { toUserId: bob.id, content, clientMessageId: content } }, alice.token);
 
-    redis.kill('SIGKILL');
-    await new Promise((r) => redis.once('exit', r));
+    await killRedis(redis);
     const started = Date.now();
     const during = (await send('while redis is down')).sendMessage;
     expect(during.seq).toBe(1);

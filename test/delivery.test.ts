@@ -3,17 +3,9 @@ import { createLogger } from '../src/common/logger';
 import { MemoryDeliveryEngine } from '../src/delivery/delivery.memory';
 import { CloseCode, Hub } from '../src/delivery/hub';
 import { startServer, type TestServer } from './support/server';
+import { eventually } from './support/wait';
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls until `condition` resolves true. */
-async function eventually(condition: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`${what} did not hold within ${timeoutMs} ms`);
-    await pause(10);
-  }
-}
 
 const presenceOf = (recorder: EventRecorder, userId: string) =>
   recorder.events.filter((e) => e.__typename === 'PresenceEvent' && e.user.id === userId);

@@ -44,6 +44,10 @@ export class PubSubDeliveryEngine implements DeliveryEngine {
     const { userId } = attachment;
     let topic = this.topics.get(userId);
     if (!topic) {
+      // graphql-redis-subscriptions leaves a promise of its own unhandled when a SUBSCRIBE fails, which would
+      // end the process; while the subscriber connection is down, the attach fails here instead.
+      const status = this.pubsub.getSubscriber().status;
+      if (status !== 'ready') throw new Error(`the Redis subscriber connection is ${status}`);
       const subscription = this.pubsub.subscribe(this.topic(userId), (delivery: Delivery) => this.handler?.({ ...delivery, users: [userId] }));
       const fresh: Topic = { subscription, connections: 0 };
       this.topics.set(userId, (topic = fresh));

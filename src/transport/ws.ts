@@ -117,13 +117,14 @@ export function attachWebSocket(options: WsOptions): WebSocketTransport {
       const socket = ctx.extra.socket;
       const state = states.get(socket);
       if (state) {
-        // As an HTTP request would be: an expired token or an ended session ends the socket too.
+        // As an HTTP request would be: refused with UNAUTHENTICATED, and the socket, bound to the same token
+        // and session, is closed right after that error has gone out.
         if (state.viewer.tokenExpiresAt <= Date.now()) {
-          socket.close(ImCloseCode.tokenExpired, 'access token expired: refresh it and reconnect');
+          setImmediate(() => socket.close(ImCloseCode.tokenExpired, 'access token expired: refresh it and reconnect'));
           return [unauthenticated('access token expired')];
         }
         if (!(await auth.sessionLive(state.viewer.sessionId))) {
-          socket.close(ImCloseCode.sessionEnded, 'session ended');
+          setImmediate(() => socket.close(ImCloseCode.sessionEnded, 'session ended'));
           return [unauthenticated('the session has ended')];
         }
       }

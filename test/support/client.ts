@@ -193,3 +193,43 @@ export async function subscribe(server: TestServer, who: TestUser | string | und
     close: () => client.dispose() as Promise<void>,
   };
 }
+
+/** One graphql-ws socket on which a test runs several operations. */
+export interface TestSocket {
+  /** Resolves once the socket closed, with its close code. */
+  closed: Promise<number>;
+  /** Starts an operation; `errors` resolves with the errors it is refused or ended with, if ever. */
+  start(query: string): { errors: Promise<NonNullable<GqlResponse['errors']>>; stop(): void };
+  close(): Promise<void>;
+}
+
+/** Opens a graphql-ws socket with `token`; resolves once connection_init was acknowledged (or it closed). */
+export async function openSocket(server: TestServer, token: string): Promise<TestSocket> {
+  let onClosed!: (code: number) => void;
+  const closed = new Promise<number>((resolve) => (onClosed = resolve));
+  let acknowledged!: () => void;
+  const connected = new Promise<void>((resolve) => (acknowledged = resolve));
+  const client: Client = createClient({
+    url: server.wsUrl,
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${token}` },
+    retryAttempts: 0,
+    lazy: false,
+    onNonLazyError: () => undefined,
+    on: { closed: (event) => onClosed((event as { code: number }).code), connected: () => acknowledged() },
+  });
+  await Promise.race([connected, closed]);
+  return {
+    closed,
+    start(query) {
+      let failed!: (errors: NonNullable<GqlResponse['errors']>) => void;
+      const errors = new Promise<NonNullable<GqlResponse['errors']>>((resolve) => (failed = resolve));
+      const stop = client.subscribe(
+        { query },
+        { next: () => undefined, error: (e) => failed(Array.isArray(e) ? e : [{ message: String(e) }]), complete: () => undefined },
+      );
+      return { errors, stop };
+    },
+    close: () => client.dispose() as Promise<void>,
+  };
+}

@@ -1,0 +1,72 @@
+import type { ChildProcess } from 'node:child_process';
+import Redis from 'ioredis';
+import { befriend, ok, register, send, subscribe } from './support/client';
+import { freePort, killRedis, startRedis } from './support/redis-server';
+import { eventually, within } from './support/wait';
+import { startServer, type TestServer } from './support/server';
+
+const describeRedis = process.env.TEST_REDIS_URL ? describe.each(['queue', 'pubsub']) : describe.skip.each(['queue', 'pubsub']);
+
+// A node in this process on a private redis-server, so that its hub can be inspected while that Redis is stopped.
+describeRedis('sockets while Redis is away (IM_DELIVERY=%s)', (mode) => {
+  let port: number;
+  let redis: ChildProcess;
+  let admin: Redis;
+  let server: TestServer;
+
+  beforeAll(async () => {
+    port = await freePort();
+    redis = await startRedis(port);
+    admin = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 1 });
+    // Errors while the server is stopped are expected; the tests wait for it to come back.
+    admin.on('error', () => undefined);
+    server = await startServer({ REDIS_URL: `redis://127.0.0.1:${port}/0`, IM_DELIVERY: mode, ROUTE_TTL_SECONDS: '5', ROUTE_RENEW_SECONDS: '1' });
+  }, 30_000);
+
+  afterAll(async () => {
+    await server?.close();
+    admin?.disconnect();
+    if (redis) await killRedis(redis);
+  });
+
+  it('should refuse a socket with 1013 and keep nothing of it, then accept the same user once Redis is back', async () => {
+    const alice = await register(server, 'galice');
+    const bob = await register(server, 'gbob');
+    await befriend(server, alice, bob);
+    const sentinel = await register(server, 'gsentinel');
+    const sentinelEvents = await subscribe(server, sentinel);
+    const connected = server.app.hub.size;
+
+    await killRedis(redis);
+    for (let i = 0; i < 2; i++) {
+      const refused = await subscribe(server, bob.token);
+      expect(await refused.closed).toBe(1013);
+      expect(server.app.hub.size).toBe(connected);
+    }
+
+    redis = await startRedis(port);
+    // Once the node has written its live connections' records back, a ghost of bob's would be among them.
+    await eventually(async () => (await admin.hlen(`im:route:${sentinel.id}`).catch(() => 0)) === 1, 15_000, 'the records were not written back');
+    expect(await admin.hlen(`im:route:${bob.id}`)).toBe(0);
+
+    const bobEvents = await subscribe(server, bob);
+    const message = await send(server, alice, bob, 'after the outage');
+    expect((await bobEvents.next((e) => e.__typename === 'MessageEvent')).message.id).toBe(message.id);
+    await bobEvents.close();
+    await sentinelEvents.close();
+  }, 40_000);
+
+  it('should close with SessionEndedEvent and 4403 a socket whose session ended while Redis was away, once it is back', async () => {
+    const carol = await register(server, 'gcarol');
+    const socket = await subscribe(server, carol);
+
+    await killRedis(redis);
+    // The session ends in the database; its SessionEndedEvent cannot be delivered.
+    expect((await ok(server, `mutation { logout }`, undefined, carol.token)).logout).toBe(true);
+    redis = await startRedis(port);
+
+    // The periodic re-check is a minute away: only the re-check on reconnect can close it this soon.
+    expect(await within(socket.closed, 15_000, 'the socket stayed open')).toBe(4403);
+    expect(socket.events.map((e) => e.__typename)).toEqual(['SessionEndedEvent']);
+  }, 40_000);
+});

@@ -1,0 +1,93 @@
+import { EVENTS_QUERY, errorCode, ok, openSocket, register, type TestUser } from './support/client';
+import { eventually, within } from './support/wait';
+import { useServer, type TestServer } from './support/server';
+
+const ME = `{ me { id } }`;
+
+/** The `exp` claim of an access token, in ms. */
+function expiry(token: string): number {
+  return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).exp * 1000;
+}
+
+/** The session id (`sid`) an access token names. */
+function sessionOf(token: string): string {
+  return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).sid;
+}
+
+/** Ends a session in the database only, as a node would see it after its SessionEndedEvent was lost. */
+async function endSessionRow(server: TestServer, token: string): Promise<void> {
+  await server.app.db.knex('sessions').where({ id: sessionOf(token) }).update({ ended_at: Date.now(), ended_reason: 'logout' });
+}
+
+describe('access token expiry', () => {
+  // The shortest lifetime the configuration allows.
+  const suite = useServer({ ACCESS_TOKEN_TTL_SECONDS: '10' });
+  let early: TestUser;
+  beforeAll(async () => {
+    early = await register(suite.server, 'early');
+    expect((await ok(suite.server, ME, undefined, early.token)).me.id).toBe(early.id);
+  });
+
+  it('should close a socket with 4401 once its access token expires, and not before', async () => {
+    const user = await register(suite.server, 'expiring');
+    const socket = await suite.listen(user);
+    const code = await within(socket.closed, 15_000, 'the socket did not close');
+    expect(code).toBe(4401);
+    expect(Date.now()).toBeGreaterThanOrEqual(expiry(user.token));
+    await eventually(() => suite.server.app.hub.streamsOf(user.id) === 0, 5000, 'the hub kept the stream');
+  }, 20_000);
+
+  it('should refuse an expired access token over HTTP with UNAUTHENTICATED', async () => {
+    await eventually(() => Date.now() >= expiry(early.token), 15_000, 'the token did not expire');
+    expect(await errorCode(suite.server, ME, undefined, early.token)).toBe('UNAUTHENTICATED');
+  }, 20_000);
+});
+
+describe('sessions re-checked in the database', () => {
+  const suite = useServer({ SESSION_RECHECK_SECONDS: '1' });
+
+  it('should close with SessionEndedEvent and 4403 a socket whose session ended without its event reaching the node', async () => {
+    const user = await register(suite.server, 'recheck');
+    const socket = await suite.listen(user);
+    await endSessionRow(suite.server, user.token);
+    expect(await within(socket.closed, 5000, 'the re-check did not close the socket')).toBe(4403);
+    expect(socket.events.map((e) => e.__typename)).toEqual(['SessionEndedEvent']);
+    expect(socket.events[0].reason).toBe('logout');
+  });
+});
+
+describe('operations over a socket', () => {
+  // The periodic re-check is left at its default (a minute), so only the per-operation check can act here.
+  const suite = useServer();
+
+  it('should answer an operation on a socket whose session ended with UNAUTHENTICATED and close it with 4403', async () => {
+    const user = await register(suite.server, 'perop');
+    const socket = await openSocket(suite.server, user.token);
+    const first = socket.start(EVENTS_QUERY);
+    await eventually(() => suite.server.app.hub.streamsOf(user.id) === 1, 5000, 'the first subscription did not open');
+    await endSessionRow(suite.server, user.token);
+    // HTTP shares the session cache: once it refuses the token, the cached "live" answer has gone.
+    await eventually(async () => (await errorCode(suite.server, ME, undefined, user.token).catch(() => '')) === 'UNAUTHENTICATED', 5000, 'HTTP still accepts the token');
+    const second = socket.start(`{ me { id } }`);
+    expect((await within(second.errors, 5000, 'the operation was not refused'))[0]!.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(await within(socket.closed, 5000, 'the socket stayed open')).toBe(4403);
+    first.stop();
+  });
+
+  it('should refuse the 11th concurrent operation on one socket with FORBIDDEN and keep the socket open', async () => {
+    const user = await register(suite.server, 'cap');
+    const socket = await openSocket(suite.server, user.token);
+    const running = Array.from({ length: 10 }, () => socket.start(EVENTS_QUERY));
+    await eventually(() => suite.server.app.hub.streamsOf(user.id) === 10, 5000, 'ten subscriptions did not open');
+    const refused = await within(socket.start(EVENTS_QUERY).errors, 5000, 'the 11th subscription was not refused');
+    expect(refused[0]!.extensions?.code).toBe('FORBIDDEN');
+    expect(refused[0]!.message).toMatch(/^subscriptions: at most 10/);
+    // The socket is still up, and a slot that frees up can be used again.
+    running[0]!.stop();
+    await eventually(() => suite.server.app.hub.streamsOf(user.id) === 9, 5000, 'a subscription did not end');
+    socket.start(EVENTS_QUERY);
+    await eventually(() => suite.server.app.hub.streamsOf(user.id) === 10, 5000, 'the freed slot could not be used');
+    await socket.close();
+  });
+
+});
