@@ -45,9 +45,12 @@ export class PubSubDeliveryEngine implements DeliveryEngine {
     let topic = this.topics.get(userId);
     if (!topic) {
       // graphql-redis-subscriptions leaves a promise of its own unhandled when a SUBSCRIBE fails, which would
-      // end the process; while the subscriber connection is down, the attach fails here instead.
-      const status = this.pubsub.getSubscriber().status;
-      if (status !== 'ready') throw new Error(`the Redis subscriber connection is ${status}`);
+      // end the process; a connection that cannot queue the command (as this server's cannot) while it is
+      // down fails the attach here instead.
+      const subscriber = this.pubsub.getSubscriber();
+      if (subscriber.status !== 'ready' && subscriber.options.enableOfflineQueue === false) {
+        throw new Error(`the Redis subscriber connection is ${subscriber.status}`);
+      }
       const subscription = this.pubsub.subscribe(this.topic(userId), (delivery: Delivery) => this.handler?.({ ...delivery, users: [userId] }));
       const fresh: Topic = { subscription, connections: 0 };
       this.topics.set(userId, (topic = fresh));
