@@ -146,7 +146,9 @@ describe('docker-compose.yml', () => {
     }
     const dockerfile = readFileSync(path.join(root, 'deploy', 'Dockerfile'), 'utf8');
     const main = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { main: string }).main;
-    expect(dockerfile).toMatch(/^FROM node:20-bookworm/m);
+    // Both stages on the Node 24 LTS line that CI tests (.ci/run), the same Debian release so native modules load.
+    expect(dockerfile).toMatch(/^FROM node:24-bookworm AS build$/m);
+    expect(dockerfile).toMatch(/^FROM node:24-bookworm-slim$/m);
     expect(dockerfile).toMatch(/\bnpm ci\b/);
     expect(dockerfile).toMatch(/\bnpm run build\b/);
     expect(dockerfile).toContain(`CMD ["node", "${main}"]`);
