@@ -1,7 +1,7 @@
 import { befriend, errorCode, gql, ok, ownerWithFriends, register, type TestUser } from './support/client';
 import { useServer, type TestServer } from './support/server';
 
-const GROUP = `id conversationId name avatarUrl notice dissolvedAt memberCount owner { id } members { user { id } role }`;
+const GROUP = `id conversationId name avatarUrl notice dissolvedAt memberCount owner { id } members(first: 100) { user { id } role }`;
 const CREATE = `mutation($input: CreateGroupInput!) { createGroup(input: $input) { ${GROUP} } }`;
 const UPDATE = `mutation($id: ID!, $input: UpdateGroupInput!) { updateGroup(id: $id, input: $input) { ${GROUP} } }`;
 const INVITE = `mutation($g: ID!, $u: [ID!]!) { inviteToGroup(groupId: $g, userIds: $u) { ${GROUP} } }`;
@@ -20,7 +20,7 @@ const CONTACTS = `{ contacts { conversationId type peer { id } group { id name m
 const SEND = `mutation($input: SendMessageInput!) { sendMessage(input: $input) { id seq } }`;
 
 const EVENTS = `subscription { events { __typename
-  ... on GroupEvent { change member { id } group { ${GROUP} members { user { id online } } } }
+  ... on GroupEvent { change member { id } group { ${GROUP} members(first: 100) { user { id online } } } }
   ... on ApplicationEvent { application { id type status applicant { id } group { id } } }
 } }`;
 

@@ -35,6 +35,14 @@ async function walk(server: TestServer, token: string, list: ListField, first: n
 const unpaged = async (server: TestServer, token: string, list: ListField) =>
   list.items(await ok(server, list.query, { ...list.variables, first: null, after: null }, token));
 
+/** The errors a subscription over graphql-ws is refused with (rejects when it is not refused within 5 s). */
+const subscriptionErrors = (server: TestServer, token: string, query: string) =>
+  new Promise<unknown>((resolve, reject) => {
+    const client = createClient({ url: server.wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0 });
+    client.subscribe({ query }, { next: () => undefined, complete: () => undefined, error: (e) => (void client.dispose(), resolve(e)) });
+    setTimeout(() => (void client.dispose(), reject(new Error('no error within 5 s'))), 5000).unref();
+  });
+
 describe('paged lists', () => {
   const suite = useServer();
   let server: TestServer;
@@ -145,6 +153,28 @@ describe('paged lists', () => {
     expect((await unpaged(server, owner.token, list)).map(list.idOf)).toEqual([owner, ...others].map((u) => u.id));
   });
 
+  it("should refuse a mutation selecting a group's members without first before it stores anything", async () => {
+    const { owner, others } = await ownerWithFriends(server, 'pgBig', 101);
+    const input = { name: 'big', memberIds: others.map((u) => u.id) };
+    const create = (args: string, variables = '') => `mutation($input: CreateGroupInput!${variables}) { createGroup(input: $input) { id members${args} { user { id } } } }`;
+    const refused = await gql(server, create(''), { input }, owner.token);
+    expect(refused.data ?? null).toBeNull();
+    expect(refused.errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/^members: give first/), extensions: { code: 'BAD_USER_INPUT' } })]);
+    expect((await ok(server, `{ groups(first: 10) { id } }`, undefined, owner.token)).groups).toEqual([]);
+    const created = (await ok(server, create('(first: $n)', ', $n: Int!'), { input, n: 500 }, owner.token)).createGroup;
+    expect(created.members.map((m: any) => m.user.id)).toEqual([owner, ...others].map((u) => u.id));
+    expect((await ok(server, `{ groups(first: 10) { id } }`, undefined, owner.token)).groups).toEqual([{ id: created.id }]);
+  }, 120_000);
+
+  it("should refuse a subscription selecting a group's members without first, or with a nullable variable for it", async () => {
+    const user = await register(server, 'pgSub');
+    const events = (args: string, variables = '') => `subscription${variables} { events { ... on GroupEvent { group { ...M } } } } fragment M on Group { members${args} { user { id } } }`;
+    for (const query of [events(''), events('(first: $n)', '($n: Int)'), events('(first: 501)')]) {
+      expect(await subscriptionErrors(server, user.token, query)).toEqual([expect.objectContaining({ message: expect.stringMatching(/^members: give first/), extensions: { code: 'BAD_USER_INPUT' } })]);
+    }
+    await suite.listen(user, { query: events('(first: 500)') });
+  });
+
   it('should page the readers of a message by user id', async () => {
     const { owner, others } = await ownerWithFriends(server, 'pgRd', 3);
     const group = (await ok(server, CREATE, { input: { name: 'readers', memberIds: others.map((u) => u.id) } }, owner.token)).createGroup;
@@ -209,14 +239,8 @@ describe('list costs', () => {
   });
 
   it('should cost subscriptions the same way over graphql-ws', async () => {
-    const errorsOf = (query: string) =>
-      new Promise<unknown>((resolve, reject) => {
-        const client = createClient({ url: server.wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${user.token}` }, retryAttempts: 0 });
-        client.subscribe({ query }, { next: () => undefined, complete: () => undefined, error: (e) => (void client.dispose(), resolve(e)) });
-        setTimeout(() => (void client.dispose(), reject(new Error('no error within 5 s'))), 5000).unref();
-      });
     const members = (args: string) => `subscription { events { ... on GroupEvent { group { members${args} { user { id } } } } } }`;
-    expect(await errorsOf(members(''))).toEqual([expect.objectContaining({ message: expect.stringMatching(/^query: costs \d+, above the limit of 150$/), extensions: { code: 'BAD_USER_INPUT' } })]);
+    expect(await subscriptionErrors(server, user.token, members('(first: 100)'))).toEqual([expect.objectContaining({ message: expect.stringMatching(/^query: costs \d+, above the limit of 150$/), extensions: { code: 'BAD_USER_INPUT' } })]);
     await suite.listen(user, { query: members('(first: 5)') });
   });
 });

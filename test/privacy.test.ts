@@ -1,7 +1,7 @@
 import { befriend, errorCode, ok, ownerWithFriends, register, subscribe, type EventRecorder, type TestUser } from './support/client';
 import { useServer, type TestServer } from './support/server';
 
-const CARD = `id conversationId name avatarUrl memberCount createdAt owner { id } notice members { user { id } }`;
+const CARD = `id conversationId name avatarUrl memberCount createdAt owner { id } notice members(first: 100) { user { id } }`;
 const EVENTS = `subscription { events { __typename
   ... on GroupEvent { change member { id online } group { ${CARD} owner { online } } }
   ... on ApplicationEvent { application { id status group { ${CARD} } } }

@@ -90,7 +90,7 @@ export class GroupsResolver {
   }
 
   @FieldResolver(() => [GroupMember], {
-    description: `Owner first, then admins, then members by joining time; \`after\` is a member's user id. Empty unless the viewer is a current member of a group not dissolved. ${PAGED}`,
+    description: `Owner first, then admins, then members by joining time; \`after\` is a member's user id. Empty unless the viewer is a current member of a group not dissolved. In a mutation or subscription \`first\` is required (a literal or an \`Int!\` variable), else the operation is refused with BAD_USER_INPUT before it runs. ${PAGED}`,
     complexity: pagedCost,
   })
   async members(@Root() group: Group, @Args(() => PageArgs) paging: PageArgs, @Ctx() ctx: RequestContext): Promise<GroupMember[]> {

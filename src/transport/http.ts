@@ -11,6 +11,7 @@ import { formatError } from '../common/errors';
 import type { Logger } from '../common/logger';
 import { clientAddress } from './client-address';
 import { costError, depthRule, type OperationLimits } from './limits';
+import { pagedResultsRule } from './paged-results-rule';
 import { createPlaygroundHandler } from './playground';
 
 /** Options of {@link createHttpServer}. */
@@ -96,7 +97,7 @@ export async function createHttpServer(options: HttpOptions): Promise<HttpServer
     // credentials; Apollo's CSRF guard would only refuse the spec's plain GET queries.
     csrfPrevention: false,
     includeStacktraceInErrorResponses: false,
-    validationRules: [depthRule(limits)],
+    validationRules: [depthRule(limits), pagedResultsRule],
     formatError: (formatted, original) => formatError(formatted, original, (err) => log.error({ err }, 'internal error')),
     plugins: [costPlugin],
   });

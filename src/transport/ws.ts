@@ -13,6 +13,7 @@ import { CloseCode as ImCloseCode, type Hub, type LocalConnection } from '../del
 import { clientAddress } from './client-address';
 import { DocumentCache } from './document-cache';
 import { costError, depthRule, type OperationLimits } from './limits';
+import { pagedResultsRule } from './paged-results-rule';
 import { SessionWatch } from './session-watch';
 
 /** Options of {@link attachWebSocket}. */
@@ -71,7 +72,7 @@ export function attachWebSocket(options: WsOptions): WebSocketTransport {
   const maxSubscriptions = options.maxSubscriptions ?? 10;
   const wss = new WebSocketServer({ server: options.server, path: options.path ?? '/graphql', maxPayload: options.maxPayloadBytes });
   const states = new WeakMap<WebSocket, SocketState>();
-  const documents = new DocumentCache(schema, [...specifiedRules, depthRule(limits)]);
+  const documents = new DocumentCache(schema, [...specifiedRules, depthRule(limits), pagedResultsRule]);
   const watch = new SessionWatch({
     ended: (ids) => auth.endedSessions(ids),
     endLocally: (userId, sessionId, reason) =>

@@ -75,7 +75,7 @@ export async function login(server: TestServer, username: string, terminal: stri
 export async function befriend(server: TestServer, a: TestUser, b: TestUser): Promise<string> {
   const applied = await ok(server, `mutation($u: ID!) { sendFriendApplication(userId: $u) { id } }`, { u: b.id }, a.token);
   await ok(server, `mutation($id: ID!) { acceptApplication(id: $id) { id } }`, { id: applied.sendFriendApplication.id }, b.token);
-  const friends = await ok(server, `{ friends { user { id } conversationId } }`, undefined, a.token);
+  const friends = await ok(server, `{ friends(first: 500) { user { id } conversationId } }`, undefined, a.token);
   return friends.friends.find((f: any) => f.user.id === b.id).conversationId;
 }
 
