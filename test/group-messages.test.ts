@@ -291,6 +291,21 @@ describe('group messages', () => {
       expect(await code(b, RECALL, { id: last.id })).toBe('FORBIDDEN');
       expect((await history(c, group.conversationId)).map((m) => m.content)).toEqual(['', '', '', '', 'last']);
     });
+
+    it('should tell of a recall only the members who could see the message, not those who joined after it', async () => {
+      const { owner, members, group } = await team('recallLate', 1);
+      const late = await register(server, 'recallLateL');
+      await befriend(server, owner, late);
+      const before = await say(owner, group.id, 'before you came');
+      await ok(server, INVITE, { g: group.id, u: [late.id] }, owner.token);
+      const [older, newer] = await Promise.all([listen(members[0]!), listen(late)]);
+      await ok(server, RECALL, { id: before.id }, owner.token);
+      expect((await older.next((e) => e.__typename === 'MessageRecalledEvent')).message.id).toBe(before.id);
+      // Events reach one socket in order: once the next message is there, a recall event would have come first.
+      const marker = await say(owner, group.id, 'marker');
+      await newer.next((e) => e.__typename === 'MessageEvent' && e.message.id === marker.id);
+      expect(newer.events.filter((e) => e.__typename === 'MessageRecalledEvent')).toEqual([]);
+    });
   });
 
   describe('fan-out', () => {

@@ -104,9 +104,13 @@ export class ContactsService {
     return membership;
   }
 
-  /** User ids currently in a conversation (both friends of a private one, present members of a group). */
-  async currentMembers(conversationId: string): Promise<string[]> {
-    const rows = await this.db.knex('contacts').select('user_id').where({ conversation_id: conversationId }).whereNull('visible_to_seq');
+  /**
+   * User ids currently in a conversation (both friends of a private one, present members of a group).
+   * @param seeingSeq only those whose visible range holds this message seq (not those who joined after it)
+   */
+  async currentMembers(conversationId: string, seeingSeq?: number): Promise<string[]> {
+    const query = this.db.knex('contacts').select('user_id').where({ conversation_id: conversationId }).whereNull('visible_to_seq');
+    const rows = await (seeingSeq === undefined ? query : query.where('visible_from_seq', '<', seeingSeq));
     return rows.map((r: { user_id: string | number }) => String(r.user_id));
   }
 

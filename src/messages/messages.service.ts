@@ -131,7 +131,7 @@ export class MessagesService {
 
   /**
    * The sender recalls within 300 s; a group's owner and admins recall any message at any time (only while the
-   * group lives). Content is cleared and the conversation's current members hear of it.
+   * group lives). Content is cleared and the conversation's current members who can see it hear of it.
    */
   async recall(viewer: Viewer, messageIdArg: string): Promise<Message> {
     const { record, membership } = await this.visibleMessage(viewer, 'id', messageIdArg);
@@ -143,7 +143,8 @@ export class MessagesService {
       if (await this.store.recall(messageId)) {
         const [message] = await toMessages([{ ...record, status: 'RECALLED', content: '' }], () => membership.type, this.users);
         // Not prefilled: the sender may have left the group since, and is then no fellow member of its members.
-        await this.notifier.send(await this.contacts.currentMembers(record.conversationId), { __typename: 'MessageRecalledEvent', message: message! });
+        // Members who joined after the message never saw it, and must not learn of it from its recall.
+        await this.notifier.send(await this.contacts.currentMembers(record.conversationId, record.seq), { __typename: 'MessageRecalledEvent', message: message! });
         return message!;
       }
     }
