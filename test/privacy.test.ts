@@ -1,3 +1,11 @@
+import 'reflect-metadata';
+import { pairKey } from '../src/auth/loaders';
+import { createLogger } from '../src/common/logger';
+import { Notifier } from '../src/delivery/notifier';
+import { FriendsService } from '../src/friends/friends.service';
+import { GroupsService } from '../src/groups/groups.service';
+import { PresenceService } from '../src/presence/presence.service';
+import { UsersService } from '../src/users/users.service';
 import { befriend, errorCode, ok, ownerWithFriends, register, subscribe, type EventRecorder, type TestUser } from './support/client';
 import { useServer, type TestServer } from './support/server';
 
@@ -210,6 +218,22 @@ describe('privacy', () => {
         expect(members.find((m: any) => m.user.id === others[1]!.id).user.online).toBe(true);
       });
       expect(relationQueries).toBe(0);
+    });
+
+    it('should look up memberships and fellow members for exactly the asked pairs, not every combination of their sides', async () => {
+      const { owner, others } = await ownerWithFriends(server, 'gp', 3);
+      const [a, b, c] = others as [TestUser, TestUser, TestUser];
+      const both = await create(owner, others);
+      const onlyA = await create(owner, [a]);
+      // The lookups behind the process-wide batchers, on the server's own database and delivery engine.
+      const { db, engine } = server.app;
+      const log = createLogger('silent');
+      const notifier = new Notifier(engine, log);
+      const users = new UsersService(db);
+      const friends = new FriendsService(db, users, notifier);
+      const groups = new GroupsService(db, users, friends, new PresenceService(engine, friends, users, notifier, log), notifier);
+      expect(await groups.acquaintances([[a.id, b.id], [b.id, c.id]])).toEqual(new Set([pairKey(a.id, b.id), pairKey(b.id, c.id)]));
+      expect(await groups.memberships([[b.id, both.id], [a.id, onlyA.id]])).toEqual(new Set([pairKey(b.id, both.id), pairKey(a.id, onlyA.id)]));
     });
 
     it('should check the memberships of all sockets that receive one GroupEvent with one query', async () => {

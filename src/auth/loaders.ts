@@ -8,6 +8,14 @@ export type PairLookup = (pairs: ReadonlyArray<readonly [string, string]>) => Pr
 /** The key of a pair in a {@link PairLookup}'s answer. */
 export const pairKey = (a: string, b: string): string => `${a}:${b}`;
 
+/**
+ * Each pair once, for a `(x, y) in (...)` query of exactly the pairs asked: a query on the sides alone would
+ * answer every combination of them, as many rows as viewers times users.
+ */
+export function distinctPairs(pairs: ReadonlyArray<readonly [string, string]>): Array<[string, string]> {
+  return [...new Map(pairs.map(([a, b]) => [pairKey(a, b), [a, b] as [string, string]])).values()];
+}
+
 /** The lookups behind every operation's {@link Loaders}, built once per process. */
 export interface Lookups {
   /** Which users are online, whoever asks. */

@@ -4,7 +4,7 @@ import { badInput, notFound } from '../common/errors';
 import { answer, rowsToRead, type Page } from '../common/paging';
 import { id as idArg } from '../common/validate';
 import type { Viewer } from '../auth/context';
-import { pairKey } from '../auth/loaders';
+import { distinctPairs, pairKey } from '../auth/loaders';
 import type { Notifier } from '../delivery/notifier';
 import type { UsersService } from '../users/users.service';
 import type { Friend } from './friend.types';
@@ -71,9 +71,9 @@ export class FriendsService {
     return ids.filter((id) => !friends.has(id));
   }
 
-  /** The friendships between any of `userIds` and any of `otherIds`, as `pairKey(user, friend)`, in one query. */
-  async friendships(userIds: readonly string[], otherIds: readonly string[]): Promise<Set<string>> {
-    const rows = await this.db.knex('friendships').select('user_id', 'friend_id').whereIn('user_id', userIds).whereIn('friend_id', otherIds);
+  /** Of (user, other) pairs, those who are friends, as `pairKey(user, friend)`, in one query. */
+  async friendships(pairs: ReadonlyArray<readonly [string, string]>): Promise<Set<string>> {
+    const rows = await this.db.knex('friendships').select('user_id', 'friend_id').whereIn(['user_id', 'friend_id'], distinctPairs(pairs));
     return new Set(rows.map((r: { user_id: string | number; friend_id: string | number }) => pairKey(String(r.user_id), String(r.friend_id))));
   }
 

@@ -4,7 +4,7 @@ import { badInput, conflict, forbidden, notFound } from '../common/errors';
 import { answer, rowsToRead, type Page } from '../common/paging';
 import { id as idArg, idList, optionalText, optionalUrl, text } from '../common/validate';
 import type { Viewer } from '../auth/context';
-import { pairKey } from '../auth/loaders';
+import { distinctPairs, pairKey } from '../auth/loaders';
 import { groupPendingKey } from '../applications/application.entity';
 import type { Notifier } from '../delivery/notifier';
 import { GroupChange } from '../events/event.types';
@@ -76,14 +76,12 @@ export class GroupsService {
 
   /** Of (user, group) pairs, those where the user is a member of the group and it is not dissolved, in one query. */
   async memberships(pairs: ReadonlyArray<readonly [string, string]>): Promise<Set<string>> {
-    const [userIds, groupIds] = sides(pairs);
     const rows = await this.db
       .knex('group_members as gm')
       .join('groups as g', 'g.id', 'gm.group_id')
       .select('gm.user_id as a', 'gm.group_id as b')
       .whereNull('g.dissolved_at')
-      .whereIn('gm.user_id', userIds)
-      .whereIn('gm.group_id', groupIds);
+      .whereIn(['gm.user_id', 'gm.group_id'], distinctPairs(pairs));
     return pairSet(rows);
   }
 
@@ -94,15 +92,17 @@ export class GroupsService {
   async acquaintances(pairs: ReadonlyArray<readonly [string, string]>): Promise<Set<string>> {
     const [viewerIds, userIds] = sides(pairs);
     const [friends, fellows] = await Promise.all([
-      this.friends.friendships(viewerIds, userIds),
+      this.friends.friendships(pairs),
       this.db
         .knex('group_members as a')
         .join('group_members as b', 'b.group_id', 'a.group_id')
         .join('groups as g', 'g.id', 'a.group_id')
         .distinct('a.user_id as a', 'b.user_id as b')
         .whereNull('g.dissolved_at')
+        // The sides let the database find both members by index; the pairs keep only those asked.
         .whereIn('a.user_id', viewerIds)
-        .whereIn('b.user_id', userIds),
+        .whereIn('b.user_id', userIds)
+        .whereIn(['a.user_id', 'b.user_id'], distinctPairs(pairs)),
     ]);
     return new Set([...friends, ...pairSet(fellows)]);
   }
@@ -473,7 +473,7 @@ export class GroupsService {
   }
 }
 
-/** The distinct left and right members of some pairs, for a query that the answer's pairs then narrow down. */
+/** The distinct left and right members of some pairs, for a query that finds them by index. */
 function sides(pairs: ReadonlyArray<readonly [string, string]>): [string[], string[]] {
   return [[...new Set(pairs.map((p) => p[0]))], [...new Set(pairs.map((p) => p[1]))]];
 }
