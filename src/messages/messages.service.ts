@@ -108,7 +108,7 @@ export class MessagesService {
       content,
       status: 'SENT' as Message['status'],
       clientMessageId,
-      mentions: route.mentions,
+      mentions: stillMembers(route.mentions, record.members),
       createdAt: new Date(record.createdAt),
       // Nobody else can have read past a seq that did not exist a moment ago.
       readCount: 0,
@@ -289,6 +289,16 @@ export class MessagesService {
   private async isFriend(userId: string, peer: string): Promise<boolean> {
     return !!(await this.db.knex('friendships').first('id').where({ user_id: userId, friend_id: peer }));
   }
+}
+
+/**
+ * The mentioned users who are members at the message's seq: they were checked before the store's transaction and
+ * may have left meanwhile, when their presence must not be prefilled for the group nor their mention delivered.
+ */
+function stillMembers(mentions: User[], members: string[] | undefined): User[] {
+  if (mentions.length === 0 || !members) return mentions;
+  const present = new Set(members);
+  return mentions.filter((user) => present.has(user.id));
 }
 
 const isVisible = (m: Membership, seq: number): boolean => seq > m.visibleFrom && (m.visibleTo === null || seq <= m.visibleTo);
