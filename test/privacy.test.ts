@@ -236,6 +236,27 @@ describe('privacy', () => {
       expect(await groups.memberships([[b.id, both.id], [a.id, onlyA.id]])).toEqual(new Set([pairKey(b.id, both.id), pairKey(a.id, onlyA.id)]));
     });
 
+    it("should look up a departed member's presence once for all the sockets that hear of the departure", async () => {
+      const { owner, others } = await ownerWithFriends(server, 'gl', 3);
+      const [leaver, ...stay] = others as [TestUser, ...TestUser[]];
+      for (const member of stay) await befriend(server, leaver, member);
+      const group = await create(owner, others);
+      const listeners = await Promise.all([owner, ...others].map((user) => suite.listen(user, { query: EVENTS })));
+      const engine = server.app.engine;
+      const online = engine.online.bind(engine);
+      const asked: string[][] = [];
+      engine.online = (ids) => (asked.push([...ids]), online(ids));
+      try {
+        await ok(server, `mutation($g: ID!) { leaveGroup(groupId: $g) }`, { g: group.id }, leaver.token);
+        const gone = (e: any) => e.__typename === 'GroupEvent' && e.change === 'MEMBER_LEFT' && e.member.id === leaver.id;
+        // Everyone here is the leaver or a friend of theirs, so every socket asks for the leaver's presence.
+        for (const heard of await Promise.all(listeners.map((l) => l.next(gone)))) expect(heard.member.online).toBe(true);
+      } finally {
+        engine.online = online;
+      }
+      expect(asked.filter((ids) => ids.includes(leaver.id))).toHaveLength(1);
+    });
+
     it('should check the memberships of all sockets that receive one GroupEvent with one query', async () => {
       const { owner, others } = await ownerWithFriends(server, 'ge', 3);
       const group = await create(owner, others);

@@ -431,13 +431,19 @@ export class GroupsService {
   /**
    * Sends a GroupEvent carrying the whole group, members included, to every member and to `alsoTo` (members who
    * just left): one event per user in `members` (the joined or departed), or one with no member. The members are
-   * loaded and their presence filled once here, so that no socket looks anything up. Returns the group.
+   * loaded and their presence looked up once here, so that no socket looks it up (a departed member's is shown
+   * only to those whom each socket's acquaintance check finds related). Returns the group.
    */
   private async announce(change: GroupChange, groupId: string, about: { members?: string[]; alsoTo?: string[] } = {}): Promise<Group> {
     const group = await this.loaded(groupId);
     const concerned = await this.users.byIds(about.members ?? []);
-    // Who left is no fellow member of those who stay: their presence is checked per viewer, not prefilled.
-    if (change !== GroupChange.MEMBER_LEFT) await this.presence.fill([...concerned.values()]);
+    if (change === GroupChange.MEMBER_LEFT) {
+      // Who left is no fellow member of those who stay: known, but shown only where the viewer's check allows.
+      const online = await this.presence.online([...concerned.keys()]);
+      for (const user of concerned.values()) user.knownOnline = online.has(user.id);
+    } else {
+      await this.presence.fill([...concerned.values()]);
+    }
     const recipients = [...group.members!.map((m) => m.user.id), ...(about.alsoTo ?? [])];
     const subjects = about.members?.length ? about.members.map((id) => concerned.get(id) ?? null) : [null];
     const inEvent = group.members!.length > INLINE_EVENT_MEMBERS ? { ...group, members: undefined } : group;

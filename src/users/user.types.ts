@@ -26,6 +26,12 @@ export class User {
 
   /** Set on users of a group's member list, which only its members see: their presence needs no check. */
   acquainted?: boolean;
+
+  /**
+   * Presence that an event builder looked up once for all its recipients, where only some of them may see it (a
+   * member who left): the `online` field resolver still checks the viewer, then answers this instead of asking.
+   */
+  knownOnline?: boolean;
 }
 
 @InputType('UpdateProfileInput')

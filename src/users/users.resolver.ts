@@ -41,6 +41,6 @@ export class UsersResolver {
   async online(@Root() user: User, @Ctx() ctx: RequestContext): Promise<boolean> {
     if (user.online !== undefined) return user.online;
     if (!user.acquainted && !(await ctx.loaders.acquainted.load(user.id))) return false;
-    return ctx.loaders.online.load(user.id);
+    return user.knownOnline ?? ctx.loaders.online.load(user.id);
   }
 }
