@@ -123,6 +123,9 @@ export class ApplicationsService {
     }
     const now = Date.now();
     const answered = await this.db.knex.transaction(async (trx) => {
+      // The group's row before the application's, in the order of invitations and dissolutions, which answer
+      // applications too: the other order deadlocks with them on MariaDB.
+      if (groupId && !(await this.groups.lock(trx, groupId, now))) throw notFound('group');
       const changed = await trx('applications')
         .where({ id, status: ApplicationStatus.PENDING })
         .update({ status, pending_key: null, updated_at: now });

@@ -236,11 +236,18 @@ export class GroupsService {
   }
 
   /**
-   * Adds an accepted applicant inside the caller's transaction (the application's answer), after locking the group
-   * as every membership change does. Returns false when the applicant is already a member.
+   * Locks a group's row until the transaction ends, as every membership change does first, before it touches
+   * applications or members: one order for all of them, so that none deadlocks another. False when there is no such group.
+   */
+  async lock(trx: Knex.Transaction, groupId: string, now: number): Promise<boolean> {
+    return (await trx('groups').where({ id: groupId }).update({ updated_at: now })) === 1;
+  }
+
+  /**
+   * Adds an accepted applicant inside the caller's transaction (the application's answer), which has taken
+   * {@link lock} first. Returns false when the applicant is already a member.
    */
   async admitApplicant(trx: Knex.Transaction, groupId: string, applicantId: string, now: number): Promise<boolean> {
-    await trx('groups').where({ id: groupId }).update({ updated_at: now });
     const standing = await this.standing(groupId, applicantId, trx);
     if (!standing) throw notFound('group');
     if (standing.dissolved) throw forbidden('id: the group was dissolved');
@@ -353,8 +360,7 @@ export class GroupsService {
     const groupId = idArg(field, groupIdArg);
     const now = Date.now();
     const result = await this.db.knex.transaction(async (trx) => {
-      const locked = await trx('groups').where({ id: groupId }).update({ updated_at: now });
-      if (locked !== 1) throw notFound('group');
+      if (!(await this.lock(trx, groupId, now))) throw notFound('group');
       const group = (await this.standing(groupId, viewer.userId, trx))!;
       if (!group.role) throw forbidden(`${field}: you are not a member of this group`);
       if (group.dissolved) throw forbidden(`${field}: the group was dissolved`);
