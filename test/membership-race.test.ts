@@ -222,4 +222,30 @@ describe(`exact group membership under concurrent sends (${testDialect})`, () =>
     }
     expect((await answer).acceptApplication).toEqual({ status: 'ACCEPTED' });
   });
+
+  (testDialect === 'mysql' ? it : it.skip)('a mentioned member who leaves between the check and the store is dropped from the delivered mentions', async () => {
+    const ctx = await setUp(suite, 'mention', 2, 2);
+    const { server, owner, others, group } = ctx;
+    const [stays, leaves] = others as [TestUser, TestUser];
+    const mentionsHeard = await suite.listen(stays, { query: `subscription { events { ... on MessageEvent { message { id mentions { id online } } } } }` });
+    const holder = await server.app.db.knex.transaction();
+    let sent: Promise<any> | undefined;
+    try {
+      const [{ last_seq: lastSeq }] = await holder('conversations').where({ id: group.conversationId }).forUpdate().select('last_seq');
+      const input = { toGroupId: group.id, content: 'hey you two', clientMessageId: 'mention-1', mentionUserIds: [stays.id, leaves.id] };
+      sent = ok(server, `mutation($input: SendMessageInput!) { sendMessage(input: $input) { id mentions { id } } }`, { input }, owner.token);
+      await until(async () => (await lockWaits(server)) >= 1, 'the send to wait for the conversation lock', 150);
+      // What leaveGroup writes, committed while the send waits: mentions were checked, the members are not read yet.
+      await holder('group_members').where({ group_id: group.id, user_id: leaves.id }).delete();
+      await holder('contacts').where({ conversation_id: group.conversationId, user_id: leaves.id }).update({ visible_to_seq: lastSeq, hidden_seq: lastSeq });
+      await holder.commit();
+    } catch (error) {
+      await holder.rollback().catch(() => undefined);
+      throw error;
+    }
+    const message = (await sent).sendMessage;
+    expect(message.mentions).toEqual([{ id: stays.id }]);
+    const heard = await mentionsHeard.next((e) => e.message?.id === message.id);
+    expect(heard.message.mentions).toEqual([{ id: stays.id, online: true }]);
+  });
 });
