@@ -56,6 +56,32 @@ describeRedis('sockets while Redis is away (IM_DELIVERY=%s)', (mode) => {
     await sentinelEvents.close();
   }, 40_000);
 
+  it('should stay up when sockets close while Redis is away, leave no ghost record, and take the user back once it is back', async () => {
+    const dave = await register(server, 'gdave');
+    const connected = server.app.hub.size;
+    const open = [await subscribe(server, dave), await subscribe(server, dave)];
+    const crashes: unknown[] = [];
+    const onCrash = (err: unknown) => crashes.push(err);
+    // What would end the process: a rejection nobody handles.
+    process.on('unhandledRejection', onCrash);
+    try {
+      await killRedis(redis);
+      for (const socket of open) await socket.close();
+      for (let i = 0; i < 2; i++) expect(await (await subscribe(server, dave.token)).closed).toBe(1013);
+      await eventually(() => server.app.hub.size === connected, 10_000, 'the sockets were not released');
+      redis = await startRedis(port);
+      await eventually(async () => (await fetch(`${server.url}/readyz`)).status === 200, 15_000, 'the node did not become ready');
+      const back = await subscribe(server, dave);
+      // Written back by the node once Redis returned: only the new socket's record, none of the closed ones.
+      await eventually(async () => (await admin.hlen(`im:route:${dave.id}`).catch(() => -1)) === 1, 15_000, 'the new socket has no record');
+      await back.close();
+      await eventually(async () => (await admin.hlen(`im:route:${dave.id}`)) === 0, 10_000, 'a ghost record remained');
+    } finally {
+      process.off('unhandledRejection', onCrash);
+    }
+    expect(crashes).toEqual([]);
+  }, 40_000);
+
   it('should close with SessionEndedEvent and 4403 a socket whose session ended while Redis was away, once it is back', async () => {
     const carol = await register(server, 'gcarol');
     const socket = await subscribe(server, carol);

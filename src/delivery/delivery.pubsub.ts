@@ -32,12 +32,20 @@ export class PubSubDeliveryEngine implements DeliveryEngine {
   /** userId -> this node's subscription to the user's topic. */
   private readonly topics = new Map<string, Topic>();
   private handler: ((envelope: Envelope) => void) | undefined;
+  /** Subscriptions released while the subscriber connection was down, unsubscribed once it is ready again. */
+  private readonly unsubscribeWhenReady = new Set<number>();
+  private readonly onSubscriberReady = () => {
+    const ids = [...this.unsubscribeWhenReady];
+    this.unsubscribeWhenReady.clear();
+    for (const id of ids) this.pubsub.unsubscribe(id);
+  };
 
   constructor(options: PubSubDeliveryEngineOptions) {
     this.nodeId = options.nodeId;
     this.redis = options.redis;
     this.pubsub = options.pubsub;
     this.routes = new RedisRoutes(options);
+    this.pubsub.getSubscriber().on('ready', this.onSubscriberReady);
   }
 
   async attach(attachment: Attachment): Promise<boolean> {
@@ -104,6 +112,7 @@ export class PubSubDeliveryEngine implements DeliveryEngine {
     const topics = [...this.topics.values()];
     this.topics.clear();
     for (const topic of topics) await this.unsubscribe(topic);
+    this.pubsub.getSubscriber().off('ready', this.onSubscriberReady);
     await this.routes.removeAll().catch(() => undefined);
     // QUIT on a subscriber connection can be answered by the socket closing instead of OK; either way it is closed.
     await this.pubsub.close().catch(() => undefined);
@@ -118,7 +127,11 @@ export class PubSubDeliveryEngine implements DeliveryEngine {
 
   private async unsubscribe(topic: Topic): Promise<void> {
     const id = await topic.subscription.catch(() => undefined);
-    if (id !== undefined) this.pubsub.unsubscribe(id);
+    if (id === undefined) return;
+    // graphql-redis-subscriptions leaves UNSUBSCRIBE's rejection unhandled, which would end the process; the
+    // channel is resubscribed on reconnect anyway, and its messages find no local connection meanwhile.
+    if (this.pubsub.getSubscriber().status === 'ready') this.pubsub.unsubscribe(id);
+    else this.unsubscribeWhenReady.add(id);
   }
 
   private topic(userId: string): string {

@@ -158,13 +158,20 @@ export class Hub {
     return true;
   }
 
+  /**
+   * Never rejects: a socket closes whether or not Redis is there. A detach that failed leaves a record that
+   * expires with its TTL (or its node's liveness); the engine has forgotten it locally, so renewal does not
+   * write it back.
+   */
   private async forget(connection: LocalConnection): Promise<void> {
     if (!this.unregister(connection)) return;
-    const last = await this.engine.detach({
-      userId: connection.userId,
-      terminal: connection.terminal,
-      connectionId: connection.id,
-    });
+    let last: boolean;
+    try {
+      last = await this.engine.detach({ userId: connection.userId, terminal: connection.terminal, connectionId: connection.id });
+    } catch (err) {
+      this.log.warn({ err, userId: connection.userId, connectionId: connection.id }, 'could not remove the routing record of a closed connection; it expires');
+      return;
+    }
     if (last) this.onPresence(connection.userId, false);
   }
 

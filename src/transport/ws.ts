@@ -201,7 +201,8 @@ export function attachWebSocket(options: WsOptions): WebSocketTransport {
       // The address, not the upgrade request: mutations on the socket (login among them) are limited by it.
       { socket, address: clientAddress(req, options.trustProxyHops) },
     );
-    socket.once('close', (code, reason) => void closed(code, String(reason)));
+    // Whatever onClose meets (Redis away, say), a closing socket must not become an unhandled rejection.
+    socket.once('close', (code, reason) => closed(code, String(reason)).catch((err: unknown) => log.warn({ err }, 'releasing a closed socket failed')));
   });
   // Mobile networks drop sockets without a FIN; a ping per round finds them, so routing records do not
   // name connections that are long gone.
