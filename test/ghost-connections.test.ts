@@ -20,7 +20,7 @@ describeRedis('sockets while Redis is away (IM_DELIVERY=%s)', (mode) => {
     admin = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 1 });
     // Errors while the server is stopped are expected; the tests wait for it to come back.
     admin.on('error', () => undefined);
-    server = await startServer({ REDIS_URL: `redis://127.0.0.1:${port}/0`, IM_DELIVERY: mode, ROUTE_TTL_SECONDS: '5', ROUTE_RENEW_SECONDS: '1' });
+    server = await startServer({ REDIS_URL: `redis://127.0.0.1:${port}/0`, IM_DELIVERY: mode, ROUTE_TTL_SECONDS: '5', ROUTE_RENEW_SECONDS: '1', NODE_LIVENESS_TTL_SECONDS: '3', NODE_LIVENESS_RENEW_SECONDS: '2' });
   }, 30_000);
 
   afterAll(async () => {
@@ -80,6 +80,37 @@ describeRedis('sockets while Redis is away (IM_DELIVERY=%s)', (mode) => {
       process.off('unhandledRejection', onCrash);
     }
     expect(crashes).toEqual([]);
+  }, 40_000);
+
+  it('should bury no node, close no socket and announce nobody offline after Redis stalled longer than the liveness TTL', async () => {
+    const erin = await register(server, 'gerin');
+    const frank = await register(server, 'gfrank');
+    await befriend(server, erin, frank);
+    const erinEvents = await subscribe(server, erin);
+    const frankEvents = await subscribe(server, frank);
+    let closed = false;
+    void Promise.race([erinEvents.closed, frankEvents.closed]).then(() => (closed = true));
+
+    // Stopped, not killed: Redis keeps its keys, and the liveness keys expire while nobody can reach it.
+    redis.kill('SIGSTOP');
+    await new Promise((r) => setTimeout(r, 4500));
+    redis.kill('SIGCONT');
+    const resumed = Date.now();
+    // A node that is dead indeed: once the janitor buries it, it trusts what it reads, and the live node
+    // (this one, the janitor too) had the same chance to be buried.
+    await admin.zadd('im:nodes', Date.now(), 'probe');
+    await eventually(async () => (await admin.exists('im:node-dead:probe')) === 1, 20_000, 'the dead probe node was not buried');
+
+    expect(await admin.exists(`im:node-dead:${server.app.engine.nodeId}`)).toBe(0);
+    // A node that takes itself for dead closes its sockets two liveness refreshes (2 s) after its heartbeat
+    // saw the lapse, and that heartbeat ran as Redis resumed: nothing to await but that time.
+    await new Promise((r) => setTimeout(r, Math.max(0, resumed + 3000 - Date.now())));
+    expect(closed).toBe(false);
+    const message = await send(server, erin, frank, 'after the stall');
+    expect((await frankEvents.next((e) => e.__typename === 'MessageEvent')).message.id).toBe(message.id);
+    expect([...erinEvents.events, ...frankEvents.events].filter((e) => e.__typename === 'PresenceEvent' && !e.online)).toEqual([]);
+    await erinEvents.close();
+    await frankEvents.close();
   }, 40_000);
 
   it('should close with SessionEndedEvent and 4403 a socket whose session ended while Redis was away, once it is back', async () => {

@@ -48,13 +48,14 @@ return dead
 
 /**
  * KEYS[1] liveness key, KEYS[2] `nodes`, KEYS[3] tombstone; ARGV ttlMs, nowMs, nodeId. Renews the key and
- * returns 1 when it had lapsed while the node was known: others may have routed around it meanwhile.
+ * returns 2 when a janitor had declared the node dead, 1 when the key had lapsed while the node was known
+ * (others may have routed around it meanwhile), else 0.
  */
 const beatLua = `
 local known = redis.call('ZSCORE', KEYS[2], ARGV[3])
 local previous = redis.call('SET', KEYS[1], '1', 'PX', ARGV[1], 'GET')
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
-redis.call('DEL', KEYS[3])
+if redis.call('DEL', KEYS[3]) == 1 then return 2 end
 if known and not previous then return 1 end
 return 0
 `;
@@ -107,6 +108,11 @@ interface Scripts {
  *
  * A node whose key lapsed while it lived (a pause longer than the TTL) may have had deliveries routed
  * around it: its heartbeat notices, and it closes its connections so that clients reconnect and catch up.
+ *
+ * Keys also lapse while Redis is away or stalled longer than the TTL, for every node at once; that is no
+ * death. A janitor therefore declares a death only once Redis has answered it promptly for the TTL plus a
+ * renewal interval (every live node had the time to beat again), and a node does not take a lapse seen
+ * right after its own connection was in trouble for one, unless a janitor did declare it dead.
  */
 export class RedisNodeLiveness {
   readonly nodeId: string;
@@ -121,7 +127,13 @@ export class RedisNodeLiveness {
   private dead = new Set<string>();
   private readonly refreshTimer: NodeJS.Timeout;
   private heartbeat?: NodeJS.Timeout;
+  private onLapse?: () => void;
   private refreshing = false;
+  /** Since when every refresh was answered promptly; undefined after a failed or stalled one. */
+  private answeredSince?: number;
+  /** Whether a heartbeat failed, or stalled, since the last one answered. */
+  private beatTroubled = false;
+  private readonly beatNow = () => void this.renewBeat();
   private janitor?: (userIds: string[]) => Promise<void>;
   /** Nodes this process is burying now, so that a slow burial is not started twice. */
   private readonly burying = new Set<string>();
@@ -173,20 +185,32 @@ export class RedisNodeLiveness {
     }
     // Known and lapsed at start (a restart under the same id): lookups elsewhere skip this node until their
     // next refresh, so it waits for that before it accepts connections.
-    if (await this.beat()) await new Promise((resolve) => setTimeout(resolve, 2 * this.refreshMs));
-    this.heartbeat = setInterval(() => {
-      this.beat().then(
-        (lapsed) => {
-          if (lapsed) {
-            this.log.warn({ nodeId: this.nodeId }, 'this node was taken for dead; closing its connections so they catch up');
-            // Closed once the other processes route here again, or the reconnections could land here unseen.
-            setTimeout(onLapse, 2 * this.refreshMs).unref();
-          }
-        },
-        (err: unknown) => this.log.warn({ err, nodeId: this.nodeId }, 'could not renew this node’s liveness key'),
-      );
-    }, this.renewMs);
+    if ((await this.beat()) !== 0) await new Promise((resolve) => setTimeout(resolve, 2 * this.refreshMs));
+    this.onLapse = onLapse;
+    this.heartbeat = setInterval(this.beatNow, this.renewMs);
     this.heartbeat.unref();
+    // Back after an outage: the key may be about to lapse, or lapsed already; renewed without waiting.
+    this.redis.on('ready', this.beatNow);
+  }
+
+  /** One heartbeat; reports a lapse others may have acted on, not one that only a Redis outage caused. */
+  private async renewBeat(): Promise<void> {
+    const sent = Date.now();
+    let lapse: number;
+    try {
+      lapse = await this.beat();
+    } catch (err) {
+      this.beatTroubled = true;
+      this.log.warn({ err, nodeId: this.nodeId }, 'could not renew this node’s liveness key');
+      return;
+    }
+    const troubled = this.beatTroubled || Date.now() - sent > this.renewMs;
+    this.beatTroubled = false;
+    if (lapse === 2 || (lapse === 1 && !troubled)) {
+      this.log.warn({ nodeId: this.nodeId }, 'this node was taken for dead; closing its connections so they catch up');
+      // Closed once the other processes route here again, or the reconnections could land here unseen.
+      if (this.onLapse) setTimeout(this.onLapse, 2 * this.refreshMs).unref();
+    }
   }
 
   /**
@@ -202,12 +226,13 @@ export class RedisNodeLiveness {
     clearInterval(this.refreshTimer);
     if (!this.heartbeat) return;
     clearInterval(this.heartbeat);
+    this.redis.off('ready', this.beatNow);
     await Promise.all([this.redis.del(this.nodeKey(this.nodeId)), this.redis.zrem(this.nodesKey(), this.nodeId)]);
   }
 
-  /** Renews this node's key; true when it had lapsed. */
-  private async beat(): Promise<boolean> {
-    const lapsed = await this.redis.imLivenessBeat(
+  /** Renews this node's key; 2 when it had been declared dead, 1 when it had lapsed, else 0. */
+  private beat(): Promise<number> {
+    return this.redis.imLivenessBeat(
       this.nodeKey(this.nodeId),
       this.nodesKey(),
       this.tombstoneKey(this.nodeId),
@@ -215,27 +240,35 @@ export class RedisNodeLiveness {
       Date.now(),
       this.nodeId,
     );
-    return lapsed === 1;
   }
 
   /** Reads the dead nodes again; a janitor buries those nobody has declared dead yet. */
   private async refresh(): Promise<void> {
     if (this.refreshing) return;
     this.refreshing = true;
+    const sent = Date.now();
     try {
       // Remembered as long as a record of theirs could still be live, plus the time to notice the death.
-      const reply = await this.redis.imLivenessDead(this.nodesKey(), this.prefix, Date.now(), this.routeTtlMs + this.ttlMs);
+      const reply = await this.redis.imLivenessDead(this.nodesKey(), this.prefix, sent, this.routeTtlMs + this.ttlMs);
+      const now = Date.now();
+      // A reply that took longer than a renewal interval comes from a Redis that stalled: keys lapsed meanwhile.
+      this.answeredSince = now - sent > this.renewMs ? now : (this.answeredSince ?? sent);
+      const settled = now - this.answeredSince >= this.ttlMs + this.renewMs;
       const dead = new Set<string>();
       const undeclared: string[] = [];
       for (let i = 0; i < reply.length; i += 2) {
         const nodeId = String(reply[i]);
+        const isUndeclared = Number(reply[i + 1]) === 1;
+        // Until live nodes had the time to beat again, only deaths already known or declared count.
+        if (!settled && isUndeclared && !this.dead.has(nodeId)) continue;
         dead.add(nodeId);
-        if (Number(reply[i + 1]) === 1) undeclared.push(nodeId);
+        if (isUndeclared && settled) undeclared.push(nodeId);
       }
       this.dead = dead;
       const departed = this.janitor;
       if (departed) for (const nodeId of undeclared) if (!this.burying.has(nodeId)) void this.bury(nodeId, departed);
     } catch (err) {
+      this.answeredSince = undefined;
       // The last known set stays: a Redis outage must not make dead nodes look alive or the reverse.
       this.log.warn({ err }, 'could not read which nodes are dead');
     } finally {
