@@ -98,6 +98,29 @@ describeRedis('RedisNodeLiveness', () => {
     expect(await admin.exists(`${keyPrefix}route:gone`, `${keyPrefix}node-users:n1`)).toBe(0);
   });
 
+  it('should take over, once its lease ran out, a burial that failed midway, and expire a node’s user set from its first connection', async () => {
+    const admin = client();
+    const deadRedis = client();
+    const dead = liveness('dead', { redis: deadRedis });
+    await dead.startHeartbeat(() => undefined, nobody);
+    const onDead = new RedisRoutes({ redis: deadRedis, nodeId: 'dead', keyPrefix, liveness: dead });
+    await onDead.attach({ userId: 'stranded', terminal: 'WEB', connectionId: 'd1' });
+    // Before any renewal: a set that nobody renews must not outlive its node's records.
+    expect(await admin.pttl(`${keyPrefix}node-users:dead`)).toBeGreaterThan(0);
+    const attempts: string[][] = [];
+    liveness('janitor', { buryLeaseMs: 300 }).startJanitor(async (userIds) => {
+      attempts.push(userIds);
+      // As when the database is away during the first burial.
+      if (attempts.length === 1) throw new Error('presence unavailable');
+    });
+
+    deadRedis.disconnect();
+    await eventually(async () => attempts.length >= 2, 'the burial taken over', 5000);
+    expect(attempts).toEqual([['stranded'], ['stranded']]);
+    await eventually(async () => (await admin.exists(`${keyPrefix}node-dead:dead`)) === 1, 'the burial finished', 3000);
+    expect(await admin.exists(`${keyPrefix}route:stranded`, `${keyPrefix}node-users:dead`, `${keyPrefix}node-burying:dead`)).toBe(0);
+  });
+
   it('should tell a node that its key lapsed, but not after Redis lost every key in a restart', async () => {
     const admin = client();
     const lapses: number[] = [];

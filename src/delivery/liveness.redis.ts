@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { routeKey, silentLog, type DeliveryLog } from './routes.redis';
+import { routeKey, silentLog, throwFirstError, type DeliveryLog } from './routes.redis';
 
 /** Options of {@link RedisNodeLiveness}. */
 export interface RedisNodeLivenessOptions {
@@ -20,6 +20,11 @@ export interface RedisNodeLivenessOptions {
   routeTtlSeconds?: number;
   /** How often the set of dead nodes is read again (and, with a janitor, dead nodes looked for). @default 1000 */
   refreshMs?: number;
+  /**
+   * How long a janitor holds a dead node's burial before another may take it over (the first janitor died or
+   * failed midway). @default 30000
+   */
+  buryLeaseMs?: number;
   /** Keys of a node besides its liveness data to delete once it is declared dead (its queue). @default none */
   nodeKeys?: (nodeId: string) => string[];
   /** @default no logging */
@@ -47,27 +52,28 @@ return dead
 `;
 
 /**
- * KEYS[1] liveness key, KEYS[2] `nodes`, KEYS[3] tombstone; ARGV ttlMs, nowMs, nodeId. Renews the key and
- * returns 2 when a janitor had declared the node dead, 1 when the key had lapsed while the node was known
- * (others may have routed around it meanwhile), else 0.
+ * KEYS[1] liveness key, KEYS[2] `nodes`, KEYS[3] tombstone, KEYS[4] burial lease; ARGV ttlMs, nowMs, nodeId.
+ * Renews the key and returns 2 when a janitor had declared the node dead (or was burying it), 1 when the key
+ * had lapsed while the node was known (others may have routed around it meanwhile), else 0.
  */
 const beatLua = `
 local known = redis.call('ZSCORE', KEYS[2], ARGV[3])
 local previous = redis.call('SET', KEYS[1], '1', 'PX', ARGV[1], 'GET')
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
-if redis.call('DEL', KEYS[3]) == 1 then return 2 end
+if redis.call('DEL', KEYS[3], KEYS[4]) > 0 then return 2 end
 if known and not previous then return 1 end
 return 0
 `;
 
 /**
- * KEYS[1] liveness key, KEYS[2] tombstone, KEYS[3...] the node's other keys; ARGV tombstoneMs. Declares the
- * node dead (1) unless it is alive again or another janitor declared it first (0).
+ * KEYS[1] liveness key, KEYS[2] tombstone, KEYS[3] burial lease, KEYS[4...] the node's other keys; ARGV
+ * leaseMs. Takes the burial of the node (1) unless it is alive again, was buried, or another janitor holds
+ * the lease (0). The tombstone is set only once the burial is done, so an unfinished one is taken over.
  */
 const declareLua = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-if not redis.call('SET', KEYS[2], '1', 'PX', ARGV[1], 'NX') then return 0 end
-for i = 3, #KEYS do redis.call('DEL', KEYS[i]) end
+if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+if not redis.call('SET', KEYS[3], '1', 'PX', ARGV[1], 'NX') then return 0 end
+for i = 4, #KEYS do redis.call('DEL', KEYS[i]) end
 return 1
 `;
 
@@ -89,8 +95,8 @@ return 0
 /** The scripts, as ioredis `defineCommand` adds them to the client. */
 interface Scripts {
   imLivenessDead(nodes: string, prefix: string, nowMs: number, forgetMs: number): Promise<(string | number)[]>;
-  imLivenessBeat(key: string, nodes: string, tombstone: string, ttlMs: number, nowMs: number, nodeId: string): Promise<number>;
-  imLivenessDeclare(numberOfKeys: number, ...keysThenTombstoneMs: (string | number)[]): Promise<number>;
+  imLivenessBeat(key: string, nodes: string, tombstone: string, lease: string, ttlMs: number, nowMs: number, nodeId: string): Promise<number>;
+  imLivenessDeclare(numberOfKeys: number, ...keysThenLeaseMs: (string | number)[]): Promise<number>;
   imLivenessBury(numberOfKeys: number, ...keysThenArgs: string[]): Promise<number>;
 }
 
@@ -102,9 +108,10 @@ interface Scripts {
  * (score: last heartbeat); every process reads the ids of nodes whose key is gone once per `refreshMs` and
  * route lookups skip their records, so the send path costs nothing more per message. A node absent from the
  * set (one that just started) counts as alive. One janitor per death (platform-capable nodes race for it
- * with SET NX on the tombstone `<prefix>node-dead:<nodeId>`) deletes the node's queue, removes its fields
+ * with SET NX on the lease `<prefix>node-burying:<nodeId>`) deletes the node's queue, removes its fields
  * from the records of the users in `<prefix>node-users:<nodeId>` and reports those users, so that the ones
- * with no live terminal elsewhere are announced offline.
+ * with no live terminal elsewhere are announced offline; only then does it set the tombstone
+ * `<prefix>node-dead:<nodeId>`, so that a burial left unfinished is taken over when its lease runs out.
  *
  * A node whose key lapsed while it lived (a pause longer than the TTL) may have had deliveries routed
  * around it: its heartbeat notices, and it closes its connections so that clients reconnect and catch up.
@@ -122,6 +129,7 @@ export class RedisNodeLiveness {
   private readonly renewMs: number;
   private readonly routeTtlMs: number;
   private readonly refreshMs: number;
+  private readonly buryLeaseMs: number;
   private readonly nodeKeys: (nodeId: string) => string[];
   private readonly log: DeliveryLog;
   private dead = new Set<string>();
@@ -145,12 +153,13 @@ export class RedisNodeLiveness {
     this.renewMs = Math.round((options.renewEverySeconds ?? 3) * 1000);
     this.routeTtlMs = Math.round((options.routeTtlSeconds ?? 600) * 1000);
     this.refreshMs = options.refreshMs ?? 1000;
+    this.buryLeaseMs = options.buryLeaseMs ?? 30_000;
     this.nodeKeys = options.nodeKeys ?? (() => []);
     this.log = options.log ?? silentLog;
     const redis = options.redis as Redis & Partial<Scripts>;
     // Once per client: the caller's client may be shared.
     if (!redis.imLivenessDead) redis.defineCommand('imLivenessDead', { numberOfKeys: 1, lua: deadLua });
-    if (!redis.imLivenessBeat) redis.defineCommand('imLivenessBeat', { numberOfKeys: 3, lua: beatLua });
+    if (!redis.imLivenessBeat) redis.defineCommand('imLivenessBeat', { numberOfKeys: 4, lua: beatLua });
     if (!redis.imLivenessDeclare) redis.defineCommand('imLivenessDeclare', { lua: declareLua });
     if (!redis.imLivenessBury) redis.defineCommand('imLivenessBury', { lua: buryLua });
     this.redis = redis as Redis & Scripts;
@@ -236,6 +245,7 @@ export class RedisNodeLiveness {
       this.nodeKey(this.nodeId),
       this.nodesKey(),
       this.tombstoneKey(this.nodeId),
+      this.leaseKey(this.nodeId),
       this.ttlMs,
       Date.now(),
       this.nodeId,
@@ -276,16 +286,20 @@ export class RedisNodeLiveness {
     }
   }
 
-  /** Declares `nodeId` dead and removes what it left, unless another janitor does or it comes back. */
+  /**
+   * Declares `nodeId` dead and removes what it left, unless another janitor does or it comes back; the
+   * tombstone marks a finished burial, so one that failed here is taken over once the lease runs out.
+   */
   private async bury(nodeId: string, departed: (userIds: string[]) => Promise<void>): Promise<void> {
     this.burying.add(nodeId);
     try {
-      const keys = [this.nodeKey(nodeId), this.tombstoneKey(nodeId), ...this.nodeKeys(nodeId)];
-      if ((await this.redis.imLivenessDeclare(keys.length, ...keys, this.routeTtlMs)) !== 1) return;
+      const keys = [this.nodeKey(nodeId), this.tombstoneKey(nodeId), this.leaseKey(nodeId), ...this.nodeKeys(nodeId)];
+      if ((await this.redis.imLivenessDeclare(keys.length, ...keys, this.buryLeaseMs)) !== 1) return;
       this.log.warn({ nodeId }, 'push node found dead; removing its queue and routing records');
-      await this.removeRecords(nodeId, departed, true);
+      if (!(await this.removeRecords(nodeId, departed, true))) return;
+      throwFirstError(await this.redis.multi().set(this.tombstoneKey(nodeId), '1', 'PX', this.routeTtlMs).del(this.leaseKey(nodeId)).exec());
     } catch (err) {
-      // Its records stay skipped by lookups and expire with their TTL; only the cleanup is incomplete.
+      // Its records stay skipped by lookups; another janitor tries again once the lease has run out.
       this.log.error({ err, nodeId }, 'could not bury a dead push node');
     } finally {
       this.burying.delete(nodeId);
@@ -294,9 +308,9 @@ export class RedisNodeLiveness {
 
   /**
    * Removes `nodeId`'s fields from the records of the users in its user set, a batch at a time, reporting
-   * each batch to `departed`, then the set; stops early when `unlessAlive` and the node is alive again.
+   * each batch to `departed`, then the set; stops early (false) when `unlessAlive` and the node is alive again.
    */
-  private async removeRecords(nodeId: string, departed: (userIds: string[]) => Promise<void>, unlessAlive: boolean): Promise<void> {
+  private async removeRecords(nodeId: string, departed: (userIds: string[]) => Promise<void>, unlessAlive: boolean): Promise<boolean> {
     const usersKey = this.usersKey(nodeId);
     const seen = new Set<string>();
     let cursor = '0';
@@ -308,10 +322,11 @@ export class RedisNodeLiveness {
       for (const userId of users) seen.add(userId);
       const routes = users.map((userId) => routeKey(this.prefix, userId));
       const removed = await this.redis.imLivenessBury(routes.length + 1, this.nodeKey(nodeId), ...routes, `${nodeId}|`, unlessAlive ? '1' : '0');
-      if (removed < 0) return;
+      if (removed < 0) return false;
       await departed(users);
     } while (cursor !== '0');
     await this.redis.del(usersKey);
+    return true;
   }
 
   private nodeKey(nodeId: string): string {
@@ -324,5 +339,9 @@ export class RedisNodeLiveness {
 
   private tombstoneKey(nodeId: string): string {
     return `${this.prefix}node-dead:${nodeId}`;
+  }
+
+  private leaseKey(nodeId: string): string {
+    return `${this.prefix}node-burying:${nodeId}`;
   }
 }

@@ -58,13 +58,21 @@ local function prune(key, now, keep)
 end
 `;
 
-/** KEYS[1] route hash; ARGV connectionId, value, nowMs, ttlMs. 1 when no other live terminal existed. */
+/**
+ * KEYS[1] route hash, KEYS[2] (optional) this node's user set; ARGV connectionId, value, nowMs, ttlMs, userId.
+ * 1 when no other live terminal existed.
+ */
 const attachLua = `${pruneLua}
 local live = prune(KEYS[1], tonumber(ARGV[3]), ARGV[1])
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 -- Extend only: a node configured with a shorter TTL must not cut the records of the others short.
 redis.call('PEXPIRE', KEYS[1], ARGV[4], 'NX')
 redis.call('PEXPIRE', KEYS[1], ARGV[4], 'GT')
+-- With the record, in the same write, and with an expiry from the start: a set nobody renews must go.
+if KEYS[2] then
+  redis.call('SADD', KEYS[2], ARGV[5])
+  redis.call('PEXPIRE', KEYS[2], ARGV[4])
+end
 if live == 0 then return 1 end
 return 0
 `;
@@ -83,7 +91,7 @@ return prune(KEYS[1], tonumber(ARGV[1]), '')
 
 /** The scripts, as ioredis `defineCommand` adds them to the client. */
 interface Scripts {
-  imDeliveryAttach(key: string, connectionId: string, value: string, nowMs: number, ttlMs: number): Promise<number>;
+  imDeliveryAttach(numberOfKeys: number, ...keysThenArgs: (string | number)[]): Promise<number>;
   imDeliveryDetach(key: string, connectionId: string, nowMs: number): Promise<number>;
   imDeliveryPrune(key: string, nowMs: number): Promise<number>;
 }
@@ -137,7 +145,7 @@ export class RedisRoutes {
     this.liveness = options.liveness;
     const redis = options.redis as Redis & Partial<Scripts>;
     // Once per client: the caller's client may be shared by several engines.
-    if (!redis.imDeliveryAttach) redis.defineCommand('imDeliveryAttach', { numberOfKeys: 1, lua: attachLua });
+    if (!redis.imDeliveryAttach) redis.defineCommand('imDeliveryAttach', { lua: attachLua });
     if (!redis.imDeliveryDetach) redis.defineCommand('imDeliveryDetach', { numberOfKeys: 1, lua: detachLua });
     if (!redis.imDeliveryPrune) redis.defineCommand('imDeliveryPrune', { numberOfKeys: 1, lua: pruneOnlyLua });
     this.redis = redis as Redis & Scripts;
@@ -156,16 +164,16 @@ export class RedisRoutes {
     if (!connections) this.local.set(userId, (connections = new Map()));
     connections.set(connectionId, terminal);
     const now = Date.now();
+    const keys = this.liveness ? [this.routeKey(userId), this.liveness.usersKey(this.nodeId)] : [this.routeKey(userId)];
     let first: number;
     try {
-      first = await this.redis.imDeliveryAttach(this.routeKey(userId), connectionId, this.routeValue(terminal, now), now, this.routeTtlMs);
+      first = await this.redis.imDeliveryAttach(keys.length, ...keys, connectionId, this.routeValue(terminal, now), now, this.routeTtlMs, userId);
     } catch (err) {
       // The caller refuses the socket: renewal (or the write-back after a reconnect) must not create a
       // record for it later.
       this.forgetLocal(userId, connectionId);
       throw err;
     }
-    await this.index(userId);
     return first === 1;
   }
 
@@ -291,15 +299,6 @@ export class RedisRoutes {
 
   routeKey(userId: string): string {
     return routeKey(this.prefix, userId);
-  }
-
-  /**
-   * Adds a user whose attach went through to this node's user set (for the janitor, should this node die).
-   * A failure is only logged: the next renewal writes the set again.
-   */
-  private async index(userId: string): Promise<void> {
-    if (!this.liveness || !this.local.has(userId)) return;
-    await this.redis.sadd(this.liveness.usersKey(this.nodeId), userId).catch((err: unknown) => this.log.warn({ err, userId }, 'could not index a connection'));
   }
 
   /** Takes a user whose last connection here went out of the set; sent with the detach, in the same write. */
