@@ -19,8 +19,9 @@ export interface Adapters {
   /** Which push nodes are alive (cluster mode only): started by the composition root for this node's role. */
   liveness?: RedisNodeLiveness;
   /**
-   * Calls `listener` each time the command connection to Redis is back after it was lost (never without
-   * Redis): whatever was delivered meanwhile may have been lost.
+   * Calls `listener` each time a connection to Redis that events arrive or are sent through (commands, and
+   * the subscriber or the queue's blocking connection) is back after it was lost (never without Redis):
+   * whatever was delivered meanwhile may have been lost.
    */
   onReconnect(listener: () => void): void;
   /** Closes the engine, then the connections the adapters opened. */
@@ -66,7 +67,8 @@ export async function createAdapters(config: Config, log: Logger): Promise<Adapt
   }
   const url = config.redisUrl;
   const reconnectListeners: Array<() => void> = [];
-  const redis = await connect(url, 'im-commands', log, () => reconnectListeners.forEach((listener) => listener()));
+  const reconnected = () => reconnectListeners.forEach((listener) => listener());
+  const redis = await connect(url, 'im-commands', log, reconnected);
   const keyPrefix = config.redisKeyPrefix;
   const nodeId = config.nodeId ?? (await RedisDeliveryEngine.allocateNodeId(redis, keyPrefix));
   const liveness = new RedisNodeLiveness({
@@ -84,10 +86,10 @@ export async function createAdapters(config: Config, log: Logger): Promise<Adapt
   let engine: DeliveryEngine;
   if (config.deliveryMode === 'pubsub') {
     // One RedisPubSub per process, on connections of its own (a subscriber connection can do nothing else).
-    const [publisher, subscriber] = await Promise.all([connect(url, 'im-publisher', log), connect(url, 'im-subscriber', log)]);
+    const [publisher, subscriber] = await Promise.all([connect(url, 'im-publisher', log), connect(url, 'im-subscriber', log, reconnected)]);
     engine = new PubSubDeliveryEngine({ ...routes, pubsub: new RedisPubSub({ publisher, subscriber }) });
   } else {
-    const blocking = await connect(url, 'im-queue', log);
+    const blocking = await connect(url, 'im-queue', log, reconnected);
     engine = new RedisDeliveryEngine({ ...routes, blocking, queueTtlSeconds: config.routeTtlSeconds });
   }
   return {

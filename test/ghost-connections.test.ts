@@ -113,6 +113,21 @@ describeRedis('sockets while Redis is away (IM_DELIVERY=%s)', (mode) => {
     await frankEvents.close();
   }, 40_000);
 
+  it('should re-check sessions when only the connection events arrive through comes back, and close an ended one with 4403', async () => {
+    const gina = await register(server, 'ggina');
+    const socket = await subscribe(server, gina);
+    // Ended with no event at all, as when its SessionEndedEvent went out while that connection was down.
+    await server.app.db.knex('sessions').where({ user_id: gina.id }).update({ ended_at: Date.now(), ended_reason: 'logout' });
+    const name = mode === 'pubsub' ? 'im-subscriber' : 'im-queue';
+    const clients = String(await admin.client('LIST')).split('\n');
+    const id = clients.find((line) => line.includes(` name=${name} `))?.match(/^id=(\d+)/)?.[1];
+    expect(id).toBeDefined();
+    await admin.client('KILL', 'ID', id!);
+
+    // The periodic re-check is a minute away, and the command connection never went down.
+    expect(await within(socket.closed, 10_000, 'the socket stayed open')).toBe(4403);
+  }, 30_000);
+
   it('should close with SessionEndedEvent and 4403 a socket whose session ended while Redis was away, once it is back', async () => {
     const carol = await register(server, 'gcarol');
     const socket = await subscribe(server, carol);
