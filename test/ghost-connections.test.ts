@@ -141,4 +141,18 @@ describeRedis('sockets while Redis is away (IM_DELIVERY=%s)', (mode) => {
     expect(await within(socket.closed, 15_000, 'the socket stayed open')).toBe(4403);
     expect(socket.events.map((e) => e.__typename)).toEqual(['SessionEndedEvent']);
   }, 40_000);
+
+  it('should shut down cleanly with sockets open while Redis is away', async () => {
+    const other = await startServer({ REDIS_URL: `redis://127.0.0.1:${port}/0`, IM_DELIVERY: mode });
+    const henry = await register(other, 'ghenry');
+    const socket = await subscribe(other, henry);
+    await killRedis(redis);
+    try {
+      // Closing the sockets releases them, and their routing records cannot be removed.
+      await expect(within(other.close(), 10_000, 'the shutdown did not finish')).resolves.toBeUndefined();
+      expect(await socket.closed).toBe(1012);
+    } finally {
+      redis = await startRedis(port);
+    }
+  }, 30_000);
 });

@@ -215,7 +215,9 @@ export class RedisDeliveryEngine implements DeliveryEngine {
       // Shutdown goes on: the records left behind expire within routeTtlSeconds, the queue within queueTtlSeconds.
       this.log.warn({ err, nodeId: this.nodeId }, 'could not remove this node’s routing records');
     }
-    await this.loop;
+    // ioredis never settles a pop that was pending when disconnect() came during a reconnection (Redis away),
+    // so the loop is not waited for beyond a pause: stopped is set, it hands nothing more to the handler.
+    await Promise.race([this.loop, new Promise((resolve) => setTimeout(resolve, retryDelayMs).unref())]);
   }
 
   private async run(handler: (envelope: Envelope) => void): Promise<void> {
