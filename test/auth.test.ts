@@ -1,6 +1,6 @@
 import mysql from 'mysql2/promise';
 import { errorCode, gql, login, ok, register, subscribe, type TestUser } from './support/client';
-import { startServer, type TestServer } from './support/server';
+import { startServer, testDialect, type TestServer } from './support/server';
 import { Tokens } from '../src/auth/tokens';
 import { Terminal } from '../src/common/enums';
 
@@ -360,6 +360,51 @@ describe('authentication', () => {
       expect(await errorCode(server, ME, undefined, app.token)).toBe('UNAUTHENTICATED');
       expect(await errorCode(server, REFRESH, { t: app.refreshToken })).toBe('UNAUTHENTICATED');
       expect((await ok(server, ME, undefined, web.token)).me.id).toBe(web.id);
+    });
+
+    /**
+     * The user's row is locked from another connection; the password change is let to wait on it first, then a
+     * login with the old password (verified against the old hash) waits behind it. Released, the change
+     * commits first, so the login must not come out with a live session.
+     */
+    (testDialect === 'mysql' ? it : it.skip)('should not leave a live session to a login verified against the password a change replaced', async () => {
+      const user = await register(server, 'chpwrace', 'WEB');
+      const db = server.config.database;
+      if (db.dialect !== 'mysql') throw new Error('MySQL only');
+      const gate = await mysql.createConnection({ host: db.host, port: db.port, user: db.user, password: db.password, database: db.database });
+      const waitingOnUsers = async (n: number) => {
+        const deadline = Date.now() + 20_000;
+        for (;;) {
+          const [rows] = await gate.query(
+            "select count(*) as n from information_schema.processlist where db = ? and id <> connection_id() and info like 'update `users`%'",
+            [db.database],
+          );
+          if (Number((rows as Array<{ n: number }>)[0]!.n) >= n) return;
+          if (Date.now() > deadline) throw new Error(`${n} updates of users never waited`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      };
+      try {
+        await gate.query('begin');
+        await gate.query('select id from users where id = ? for update', [user.id]);
+        const change = gql(server, CHANGE_PASSWORD, { o: PASSWORD, n: 'a brand new password' }, user.token);
+        await waitingOnUsers(1);
+        const stale = gql(server, LOGIN, { input: { username: user.username, password: PASSWORD, terminal: 'APP' } });
+        await waitingOnUsers(2);
+        await gate.query('commit');
+        expect((await change).data?.changePassword).toBe(true);
+        const result = await stale;
+        if (result.errors) {
+          expect(result.errors[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+          expect(result.errors[0]?.message).toBe('username or password is wrong');
+        } else {
+          expect(await errorCode(server, ME, undefined, result.data.login.accessToken)).toBe('UNAUTHENTICATED');
+        }
+        const live = await server.app.db.knex('sessions').select('id').where({ user_id: user.id }).whereNull('ended_at');
+        expect(live).toHaveLength(1);
+      } finally {
+        await gate.end();
+      }
     });
 
     it('should refuse changePassword without a token', async () => {

@@ -16,6 +16,7 @@ import type { Throttle } from './throttle';
 import { Tokens, type TokenViewer } from './tokens';
 
 const USERNAME = /^[A-Za-z0-9_.-]{3,32}$/;
+const WRONG_CREDENTIALS = 'username or password is wrong';
 
 /** Why a session ended; sent to its sockets in SessionEndedEvent. */
 export type EndReason = 'logout' | 'replaced' | 'password_changed' | 'refresh_token_reused';
@@ -65,7 +66,7 @@ export class AuthService {
         if (isUniqueViolation(error)) throw conflict('username: already taken');
         throw error;
       }
-      return this.openSession(user.id, input.terminal ?? Terminal.WEB);
+      return this.openSession(user.id, input.terminal ?? Terminal.WEB, user.passwordHash);
     });
   }
 
@@ -76,8 +77,8 @@ export class AuthService {
       const user = await em.findOne(UserEntity, { usernameKey: input.username.trim().toLowerCase() });
       // The same answer and roughly the same time whether the username exists or not.
       const ok = user ? await verifyPassword(user.passwordHash, input.password) : await hashPassword(input.password).then(() => false);
-      if (!user || !ok) throw unauthenticated('username or password is wrong');
-      return this.openSession(user.id, input.terminal ?? Terminal.WEB);
+      if (!user || !ok) throw unauthenticated(WRONG_CREDENTIALS);
+      return this.openSession(user.id, input.terminal ?? Terminal.WEB, user.passwordHash);
     });
   }
 
@@ -116,24 +117,30 @@ export class AuthService {
     return true;
   }
 
-  /** Changes the password and ends the user's other sessions. */
+  /**
+   * Changes the password and ends the user's other sessions, in one transaction that first locks the user's row
+   * as openSession does: a login verified against the old hash either commits its session before this (and it is
+   * ended here) or finds the hash changed under the lock and is refused.
+   */
   async changePassword(viewer: Viewer, oldPassword: string, newPassword: string): Promise<boolean> {
     if (newPassword.length < 8 || newPassword.length > 128) throw badInput('newPassword', 'must be 8-128 characters');
-    await this.throttle.changePassword(viewer.userId, async () => {
-      const em = this.db.em();
-      const user = await em.findOneOrFail(UserEntity, viewer.userId);
+    const others = await this.throttle.changePassword(viewer.userId, async () => {
+      const user = await this.db.em().findOneOrFail(UserEntity, viewer.userId);
       if (!(await verifyPassword(user.passwordHash, oldPassword))) throw badInput('oldPassword', 'is wrong');
-      user.passwordHash = await hashPassword(newPassword);
-      user.updatedAt = Date.now();
-      await em.flush();
+      const passwordHash = await hashPassword(newPassword);
+      return this.db.knex.transaction(async (trx) => {
+        await this.lockUser(trx, viewer.userId);
+        await trx('users').where({ id: viewer.userId }).update({ password_hash: passwordHash, updated_at: Date.now() });
+        const live: Array<{ id: string }> = await trx('sessions')
+          .select('id')
+          .where({ user_id: viewer.userId })
+          .whereNull('ended_at')
+          .whereNot({ id: viewer.sessionId });
+        await this.close(trx, live.map((s) => s.id), 'password_changed');
+        return live;
+      });
     });
-    const others = await this.db
-      .knex('sessions')
-      .select('id')
-      .where({ user_id: viewer.userId })
-      .whereNull('ended_at')
-      .whereNot({ id: viewer.sessionId });
-    await this.end(others.map((s: { id: string }) => ({ id: s.id, userId: viewer.userId })), 'password_changed');
+    await this.announce(others.map((s) => ({ id: s.id, userId: viewer.userId })), 'password_changed');
     return true;
   }
 
@@ -186,15 +193,18 @@ export class AuthService {
   /**
    * Ends the live sessions of this user on this terminal and opens a new one, in one transaction that first
    * locks the user's row: concurrent logins of one user take turns, so each ends the one before it and exactly
-   * one session stays live (without the lock, two could read "none live" and both insert).
+   * one session stays live (without the lock, two could read "none live" and both insert). Under the lock it
+   * re-reads the password hash and refuses when it is no longer `verifiedHash`: the password was changed while
+   * the caller verified against the old one.
    */
-  private async openSession(userId: string, terminal: Terminal): Promise<AuthPayload> {
+  private async openSession(userId: string, terminal: Terminal, verifiedHash: string): Promise<AuthPayload> {
     const now = Date.now();
     const sessionId = Tokens.sessionId();
     const refresh = Tokens.refresh(sessionId);
     const previous = await this.db.knex.transaction(async (trx) => {
-      // A no-op update locks the row on MySQL and takes the database's write lock on SQLite.
-      await trx('users').where({ id: userId }).update({ updated_at: trx.ref('updated_at') });
+      await this.lockUser(trx, userId);
+      const current: { password_hash: string } | undefined = await trx('users').first('password_hash').where({ id: userId });
+      if (current?.password_hash !== verifiedHash) throw unauthenticated(WRONG_CREDENTIALS);
       const live: Array<{ id: string }> = await trx('sessions').select('id').where({ user_id: userId, terminal }).whereNull('ended_at');
       await this.close(trx, live.map((s) => s.id), 'replaced');
       await trx('sessions').insert({
@@ -211,6 +221,11 @@ export class AuthService {
     });
     await this.announce(previous.map((s) => ({ id: s.id, userId })), 'replaced');
     return this.payload({ userId, sessionId, terminal }, refresh.token);
+  }
+
+  /** A no-op update locks the user's row on MySQL and takes the database's write lock on SQLite. */
+  private async lockUser(trx: Knex.Transaction, userId: string): Promise<void> {
+    await trx('users').where({ id: userId }).update({ updated_at: trx.ref('updated_at') });
   }
 
   private async payload(viewer: Viewer, refreshToken: string): Promise<AuthPayload> {
