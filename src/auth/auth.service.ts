@@ -108,7 +108,7 @@ export class AuthService {
       throw unauthenticated('refreshToken: already used; the session has ended');
     }
     const viewer: Viewer = { userId: session.user, sessionId: session.id, terminal: session.terminal as Terminal };
-    this.live.set(viewer.sessionId, Date.now());
+    this.markLive(viewer.sessionId, Date.now());
     return this.payload(viewer, next.token);
   }
 
@@ -151,8 +151,8 @@ export class AuthService {
     return viewer;
   }
 
-  /** Whether a session has not ended; answered from the short live cache when it can be, as for HTTP requests. */
-  async sessionLive(sessionId: string): Promise<boolean> {
+  /** Whether a session has not ended; answered from the short live cache when it can be. */
+  private async sessionLive(sessionId: string): Promise<boolean> {
     const checked = this.live.get(sessionId);
     if (checked !== undefined && Date.now() - checked < this.liveCacheMs) return true;
     const row = await this.db.knex('sessions').first('ended_at').where({ id: sessionId });
@@ -160,9 +160,21 @@ export class AuthService {
       this.live.delete(sessionId);
       return false;
     }
-    if (this.live.size > 100_000) this.live.clear();
-    this.live.set(sessionId, Date.now());
+    this.markLive(sessionId, Date.now());
     return true;
+  }
+
+  /**
+   * Caches a session as live. Re-inserted so the map stays in order of checking, and entries too old to be
+   * used are dropped from its front: it holds only the sessions checked within the last `liveCacheMs`.
+   */
+  private markLive(sessionId: string, now: number): void {
+    this.live.delete(sessionId);
+    this.live.set(sessionId, now);
+    for (const [id, checked] of this.live) {
+      if (now - checked < this.liveCacheMs) break;
+      this.live.delete(id);
+    }
   }
 
   /**
@@ -216,7 +228,7 @@ export class AuthService {
         refresh_expires_at: now + this.refreshTtlSeconds * 1000,
       });
       // Marked before commit: a login that replaces this one commits later, so its unmarking comes after.
-      this.live.set(sessionId, now);
+      this.markLive(sessionId, now);
       return live;
     });
     await this.announce(previous.map((s) => ({ id: s.id, userId })), 'replaced');

@@ -30,6 +30,11 @@ export interface SocketInfo {
 export interface LocalConnection extends SocketInfo {
   readonly id: string;
   readonly streams: Set<EventStream>;
+  /**
+   * The code it is being closed with once an envelope said so (its last events may still be draining), so the
+   * transport can refuse new operations at once, e.g. UNAUTHENTICATED once its session has ended.
+   */
+  closingWith?: number;
 }
 
 /** Called on presence transitions: first terminal anywhere came, or last one went. */
@@ -176,6 +181,7 @@ export class Hub {
   }
 
   private closeAfterLastEvent(connection: LocalConnection, code: number, reason: string): void {
+    connection.closingWith ??= code;
     const close = () => connection.close(code, reason);
     if (connection.streams.size === 0) return close();
     const timer = setTimeout(close, this.closeGraceMs);

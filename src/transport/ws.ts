@@ -65,7 +65,7 @@ function authorizationParam(params: Record<string, unknown> | undefined): unknow
  * graphql-ws on the HTTP server: the only module that knows the `ws` package. Sockets authenticate in
  * connection_init (a bad or missing token closes with 4403), then join this node's hub (1013 when their
  * routing record cannot be written). A socket lives no longer than its access token (4401) and its session
- * (4403), and every operation on it is checked against the session as an HTTP request is.
+ * (4403); every operation on it is checked against what this node knows of them (no query per operation).
  */
 export function attachWebSocket(options: WsOptions): WebSocketTransport {
   const { schema, auth, hub, log, limits } = options;
@@ -118,16 +118,14 @@ export function attachWebSocket(options: WsOptions): WebSocketTransport {
       const socket = ctx.extra.socket;
       const state = states.get(socket);
       if (state) {
-        // As an HTTP request would be: refused with UNAUTHENTICATED, and the socket, bound to the same token
-        // and session, is closed right after that error has gone out.
+        // Against what this node knows, with no query per operation: the token's expiry, and whether the
+        // session's end reached this socket (SessionEndedEvent or the periodic re-check), whose close is then
+        // already under way.
         if (state.viewer.tokenExpiresAt <= Date.now()) {
           setImmediate(() => socket.close(ImCloseCode.tokenExpired, 'access token expired: refresh it and reconnect'));
           return [unauthenticated('access token expired')];
         }
-        if (!(await auth.sessionLive(state.viewer.sessionId))) {
-          setImmediate(() => socket.close(ImCloseCode.sessionEnded, 'session ended'));
-          return [unauthenticated('the session has ended')];
-        }
+        if (state.connection.closingWith === ImCloseCode.sessionEnded) return [unauthenticated('the session has ended')];
       }
       // The operation being subscribed is already counted.
       if (Object.keys(ctx.subscriptions).length > maxSubscriptions) {
