@@ -18,7 +18,7 @@ const HEADER = `# Generated from the resolvers by \`npm run schema\`; do not edi
 #   4400, 4408, 4409, 4429, 4500  graphql-ws protocol errors (bad message, no connection_init in time,
 #         duplicate operation id, a second connection_init, internal error); graphql-ws also closes with
 #         4401 a socket that subscribes before connection_init was acknowledged
-# At most WS_MAX_SUBSCRIPTIONS (default 10) operations run at once per socket; the next gets FORBIDDEN.
+# At most WS_MAX_SUBSCRIPTIONS (default 10) subscriptions run at once per socket; the next gets FORBIDDEN.
 `;
 
 createSchema().then((schema) => {

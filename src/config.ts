@@ -80,7 +80,7 @@ export interface Config {
    * 4403 even when their SessionEndedEvent was lost. @default 60
    */
   sessionRecheckSeconds: number;
-  /** Operations (subscriptions) one socket may run at once. @default 10 */
+  /** Subscriptions one socket may run at once (queries and mutations are not counted). @default 10 */
   wsMaxSubscriptions: number;
 }
 

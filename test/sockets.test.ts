@@ -86,19 +86,39 @@ describe('operations over a socket', () => {
     expect(row.nickname).not.toBe('afterEnd');
   });
 
-  it('should refuse the 11th concurrent operation on one socket with FORBIDDEN and keep the socket open', async () => {
+  it('should refuse the 11th subscription on one socket with FORBIDDEN and keep the socket open', async () => {
     const user = await register(suite.server, 'cap');
     const socket = await openSocket(suite.server, user.token);
-    const running = Array.from({ length: 10 }, () => socket.start(EVENTS_QUERY));
-    await eventually(() => suite.server.app.hub.streamsOf(user.id) === 10, 5000, 'ten subscriptions did not open');
-    const refused = await within(socket.start(EVENTS_QUERY).errors, 5000, 'the 11th subscription was not refused');
-    expect(refused[0]!.extensions?.code).toBe('FORBIDDEN');
-    expect(refused[0]!.message).toMatch(/^subscriptions: at most 10/);
+    // Sent together: each subscribe is counted as it is taken, so exactly one of the eleven is refused.
+    const subscriptions = Array.from({ length: 11 }, () => socket.start(EVENTS_QUERY));
+    const refused = new Map<number, Array<{ message: string; extensions?: Record<string, unknown> }>>();
+    subscriptions.forEach((s, i) => void s.errors.then((errors) => refused.set(i, errors)));
+    await eventually(() => suite.server.app.hub.streamsOf(user.id) === 10 && refused.size === 1, 5000, 'not ten open and one refused');
+    const [[index, errors]] = [...refused];
+    expect(errors[0]!.extensions?.code).toBe('FORBIDDEN');
+    expect(errors[0]!.message).toMatch(/^subscriptions: at most 10/);
     // The socket is still up, and a slot that frees up can be used again.
-    running[0]!.stop();
+    subscriptions[index === 0 ? 1 : 0]!.stop();
     await eventually(() => suite.server.app.hub.streamsOf(user.id) === 9, 5000, 'a subscription did not end');
     socket.start(EVENTS_QUERY);
-    await eventually(() => suite.server.app.hub.streamsOf(user.id) === 10, 5000, 'the freed slot could not be used');
+    await eventually(() => suite.server.app.hub.streamsOf(user.id) === 10 && refused.size === 1, 5000, 'the freed slot could not be used');
+    await socket.close();
+  });
+
+  it('should run 15 queries and mutations at once beside 10 subscriptions on one socket', async () => {
+    const user = await register(suite.server, 'uncapped');
+    const socket = await openSocket(suite.server, user.token);
+    Array.from({ length: 10 }, () => socket.start(EVENTS_QUERY));
+    await eventually(() => suite.server.app.hub.streamsOf(user.id) === 10, 5000, 'ten subscriptions did not open');
+    const operations = Array.from({ length: 15 }, (_, i) =>
+      socket.start(i % 2 ? ME : `mutation { updateProfile(input: { signature: "s${i}" }) { id } }`),
+    );
+    const results = await within(
+      Promise.race([Promise.all(operations.map((o) => o.data)), ...operations.map((o) => o.errors.then((e) => Promise.reject(new Error(JSON.stringify(e)))))]),
+      10_000,
+      'the operations did not all answer',
+    );
+    expect(results.map((r: any) => (r.me ?? r.updateProfile).id)).toEqual(Array(15).fill(user.id));
     await socket.close();
   });
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import { specifiedRules, type GraphQLSchema } from 'graphql';
+import { getOperationAST, specifiedRules, type GraphQLSchema } from 'graphql';
 import { CloseCode, handleProtocols, makeServer } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { AuthService } from '../auth/auth.service';
@@ -32,7 +32,7 @@ export interface WsOptions {
   trustProxyHops: number;
   /** How often dead sockets are looked for (ping, then terminate if no pong by the next round). @default 30000 */
   heartbeatMs?: number;
-  /** Operations a socket may have running at once; the next one gets FORBIDDEN. @default 10 */
+  /** Subscriptions a socket may have running at once; the next one gets FORBIDDEN. @default 10 */
   maxSubscriptions?: number;
   /** How often the sessions of this node's sockets are re-checked in the database. @default 60000 */
   sessionRecheckMs?: number;
@@ -72,6 +72,13 @@ export function attachWebSocket(options: WsOptions): WebSocketTransport {
   const maxSubscriptions = options.maxSubscriptions ?? 10;
   const wss = new WebSocketServer({ server: options.server, path: options.path ?? '/graphql', maxPayload: options.maxPayloadBytes });
   const states = new WeakMap<WebSocket, SocketState>();
+  /** Per socket, the ids of its subscription operations, running or just ended (queries and mutations are not capped). */
+  const subscriptions = new WeakMap<WebSocket, Set<string>>();
+  const runningSubscriptions = (socket: WebSocket): Set<string> => {
+    let running = subscriptions.get(socket);
+    if (!running) subscriptions.set(socket, (running = new Set()));
+    return running;
+  };
   const documents = new DocumentCache(schema, [...specifiedRules, depthRule(limits), pagedResultsRule]);
   const watch = new SessionWatch({
     ended: (ids) => auth.endedSessions(ids),
@@ -114,7 +121,7 @@ export function attachWebSocket(options: WsOptions): WebSocketTransport {
       return true;
     },
     onClose: (ctx) => release(ctx.extra.socket),
-    onSubscribe: async (ctx, _id, payload) => {
+    onSubscribe: async (ctx, id, payload) => {
       const socket = ctx.extra.socket;
       const state = states.get(socket);
       if (state) {
@@ -127,15 +134,23 @@ export function attachWebSocket(options: WsOptions): WebSocketTransport {
         }
         if (state.connection.closingWith === ImCloseCode.sessionEnded) return [unauthenticated('the session has ended')];
       }
-      // The operation being subscribed is already counted.
-      if (Object.keys(ctx.subscriptions).length > maxSubscriptions) {
-        return [forbidden(`subscriptions: at most ${maxSubscriptions} operations may run at once on one connection`)];
-      }
       const checked = documents.check(payload.query);
       if (checked.errors) return checked.errors;
       const document = checked.document;
       const tooCostly = costError(schema, document, payload.variables ?? undefined, payload.operationName, limits);
       if (tooCostly) return [tooCostly];
+      // graphql-ws forgets an operation (ctx.subscriptions) when it ends or the client completes it, and an id
+      // can only be reused after that: what it no longer holds, or this id's earlier use, is no longer running.
+      const running = runningSubscriptions(socket);
+      running.delete(id);
+      for (const other of running) if (!(other in ctx.subscriptions)) running.delete(other);
+      if (getOperationAST(document, payload.operationName)?.operation === 'subscription') {
+        // Counted and taken in one synchronous step, so subscribes arriving together cannot all see room.
+        if (running.size >= maxSubscriptions) {
+          return [forbidden(`subscriptions: at most ${maxSubscriptions} may run at once on one connection`)];
+        }
+        running.add(id);
+      }
       // Lives as long as the subscription: kept small, since a push node holds one per connection.
       let loaders: Loaders | undefined;
       const context: RequestContext = {

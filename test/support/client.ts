@@ -198,8 +198,11 @@ export async function subscribe(server: TestServer, who: TestUser | string | und
 export interface TestSocket {
   /** Resolves once the socket closed, with its close code. */
   closed: Promise<number>;
-  /** Starts an operation; `errors` resolves with the errors it is refused or ended with, if ever. */
-  start(query: string): { errors: Promise<NonNullable<GqlResponse['errors']>>; stop(): void };
+  /**
+   * Starts an operation; `errors` resolves with the errors it is refused or ended with, if ever, and `data`
+   * with the data of its first result.
+   */
+  start(query: string): { errors: Promise<NonNullable<GqlResponse['errors']>>; data: Promise<any>; stop(): void };
   close(): Promise<void>;
 }
 
@@ -224,11 +227,17 @@ export async function openSocket(server: TestServer, token: string): Promise<Tes
     start(query) {
       let failed!: (errors: NonNullable<GqlResponse['errors']>) => void;
       const errors = new Promise<NonNullable<GqlResponse['errors']>>((resolve) => (failed = resolve));
+      let answered!: (data: unknown) => void;
+      const data = new Promise<any>((resolve) => (answered = resolve));
       const stop = client.subscribe(
         { query },
-        { next: () => undefined, error: (e) => failed(Array.isArray(e) ? e : [{ message: String(e) }]), complete: () => undefined },
+        {
+          next: (result) => (result.data ? answered(result.data) : failed((result.errors ?? []) as NonNullable<GqlResponse['errors']>)),
+          error: (e) => failed(Array.isArray(e) ? e : [{ message: String(e) }]),
+          complete: () => undefined,
+        },
       );
-      return { errors, stop };
+      return { errors, data, stop };
     },
     close: () => client.dispose() as Promise<void>,
   };
