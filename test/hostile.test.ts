@@ -152,6 +152,20 @@ describe('hostile input', () => {
       expect(got.text).toBe('');
     });
 
+    it('should refuse 90,000 repeated __typename in one body with BAD_USER_INPUT at the parse, over HTTP and graphql-ws', async () => {
+      const flood = `{ ${'__typename '.repeat(90_000)}}`;
+      const posted = await graphql({ query: flood });
+      expect(posted.status).toBe(400);
+      expectContractErrors(posted.text, 'BAD_USER_INPUT');
+      expect(posted.json.errors[0].message).toMatch(/more tha.? 20000 tokens/);
+      const s = await socket(alice.token);
+      s.send({ type: 'subscribe', id: 'flood', payload: { query: flood } });
+      const answer = await s.next((f) => f.id === 'flood');
+      expect({ type: answer.type, codes: codesIn(answer) }).toEqual({ type: 'error', codes: ['BAD_USER_INPUT'] });
+      expect(answer.payload[0].message).toMatch(/more tha.? 20000 tokens/);
+      expect(s.isOpen).toBe(true);
+    });
+
     it('should refuse 10,000 aliases with BAD_USER_INPUT (by cost or by node count) and answer 5,000 cheap ones', async () => {
       const aliases = (n: number, field: string) => `{ ${Array.from({ length: n }, (_, i) => `a${i}: ${field}`).join(' ')} }`;
       for (const query of [aliases(10_000, 'contacts { conversationId }'), aliases(10_000, 'me { id }'), aliases(10_000, '__typename')]) {

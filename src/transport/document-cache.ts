@@ -1,4 +1,5 @@
 import { GraphQLError, parse, validate, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql';
+import { MAX_TOKENS } from './limits';
 
 /** A parsed and validated operation, or why it is refused. */
 export type CheckedDocument = { document: DocumentNode; errors?: undefined } | { document?: undefined; errors: readonly GraphQLError[] };
@@ -46,7 +47,7 @@ export class DocumentCache {
     }
     let document: DocumentNode;
     try {
-      document = parse(query);
+      document = parse(query, { maxTokens: MAX_TOKENS });
     } catch (error) {
       // graphql-js overflows its stack on a few thousand levels of nesting rather than reporting a syntax error.
       return { errors: [error instanceof GraphQLError ? refused(error) : new GraphQLError('query: nested too deeply', { extensions: { code: 'BAD_USER_INPUT' } })] };

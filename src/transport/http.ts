@@ -10,7 +10,7 @@ import { bearer } from '../auth/tokens';
 import { formatError } from '../common/errors';
 import type { Logger } from '../common/logger';
 import { clientAddress } from './client-address';
-import { costError, depthRule, type OperationLimits } from './limits';
+import { costError, depthRule, MAX_TOKENS, type OperationLimits } from './limits';
 import { pagedResultsRule } from './paged-results-rule';
 import { createPlaygroundHandler } from './playground';
 
@@ -98,6 +98,7 @@ export async function createHttpServer(options: HttpOptions): Promise<HttpServer
     csrfPrevention: false,
     includeStacktraceInErrorResponses: false,
     validationRules: [depthRule(limits), pagedResultsRule],
+    parseOptions: { maxTokens: MAX_TOKENS },
     formatError: (formatted, original) => formatError(formatted, original, (err) => log.error({ err }, 'internal error')),
     plugins: [costPlugin],
   });

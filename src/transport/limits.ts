@@ -12,6 +12,14 @@ import {
 } from 'graphql';
 import { fieldExtensionsEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
 
+/**
+ * Most tokens a document may have; the parser stops there. Validation (OverlappingFieldsCanBeMerged above all)
+ * grows faster than the document and runs before authentication and the cost check, so a body of one repeated
+ * field must be cut short at the parse. 20,000 leaves room for the 5,000 aliased fields that hostile.test.ts
+ * answers.
+ */
+export const MAX_TOKENS = 20_000;
+
 /** Bounds on what one operation may ask for. */
 export interface OperationLimits {
   /** Deepest selection allowed. */
