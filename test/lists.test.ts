@@ -259,20 +259,44 @@ describe('document cache', () => {
     expect(cache.size).toBe(0);
   });
 
-  it('should share one document per text and keep the recently used within its budget of bytes', () => {
+  it('should keep nothing that was only checked: a document refused later (for its cost) is parsed again', () => {
+    const query = `{ me { id nickname } }`;
+    const checked = cache.check(query).document!;
+    expect(cache.check(query).document).not.toBe(checked);
+    expect(cache.size).toBe(0);
+  });
+
+  it('should share one document per text once kept, and keep the recently used within its budget of bytes', () => {
     const text = (i: number) => `query Q${i} { me { id } }`;
-    const first = cache.check(text(0)).document!;
-    expect(cache.check(text(0)).document).toBe(first);
-    const second = cache.check(text(1)).document!;
+    const checkAndKeep = (query: string) => {
+      const document = cache.check(query).document!;
+      cache.keep(query, document);
+      return document;
+    };
+    const first = checkAndKeep(text(0));
+    expect(checkAndKeep(text(0))).toBe(first);
+    const second = checkAndKeep(text(1));
     for (let i = 2; i < 40; i++) {
-      cache.check(text(i));
-      expect(cache.check(text(1)).document).toBe(second);
+      checkAndKeep(text(i));
+      expect(checkAndKeep(text(1))).toBe(second);
       expect(cache.size).toBeLessThanOrEqual(200);
     }
     expect(cache.size).toBeGreaterThan(150);
-    expect(cache.check(text(0)).document).not.toBe(first);
+    expect(checkAndKeep(text(0))).not.toBe(first);
     const huge = `{ me { id ${' '.repeat(300)}} }`;
-    expect(cache.check(huge).document).not.toBe(cache.check(huge).document);
+    expect(checkAndKeep(huge)).not.toBe(checkAndKeep(huge));
     expect(cache.size).toBeLessThanOrEqual(200);
+  });
+
+  it('should not keep a text longer than its limit per document, however much budget is left', async () => {
+    const roomy = new DocumentCache(await createSchema(), specifiedRules, 1024 * 1024, 100);
+    const long = `{ me { id ${' '.repeat(100)}} }`;
+    const document = roomy.check(long).document!;
+    roomy.keep(long, document);
+    expect(roomy.size).toBe(0);
+    expect(roomy.check(long).document).not.toBe(document);
+    const short = `{ me { id } }`;
+    roomy.keep(short, roomy.check(short).document!);
+    expect(roomy.size).toBe(Buffer.byteLength(short));
   });
 });

@@ -11,9 +11,10 @@ const refused = (error: GraphQLError): GraphQLError =>
 /**
  * Parses and validates each distinct operation text once. Mobile and web clients send the same few
  * subscription documents on every connection; sharing one AST between them saves the parse and validation
- * work and, on a push node, a copy of the AST per connection. Only documents that validated are kept (a
- * client cannot fill the cache with garbage that is refused anyway), within a budget of query text whose
- * least recently used entries go first; an AST takes memory in proportion to its text.
+ * work and, on a push node, a copy of the AST per connection. Only documents the caller accepted in the end
+ * are kept ({@link keep}, after its cost check: a client cannot fill the cache with documents that are refused
+ * anyway), each of at most `maxEntryBytes` of text, within a budget of query text whose least recently used
+ * entries go first; an AST takes memory in proportion to its text.
  */
 export class DocumentCache {
   /** Valid documents by their text, least recently used first. */
@@ -23,13 +24,14 @@ export class DocumentCache {
   /**
    * @param schema what documents are validated against
    * @param rules validation rules
-   * @param maxBytes total length of the query texts kept (UTF-8 bytes); a longer text is checked but never kept
-   *   @default 1048576
+   * @param maxBytes total length of the query texts kept (UTF-8 bytes) @default 1048576
+   * @param maxEntryBytes longest query text kept (UTF-8 bytes); a longer one is checked every time @default 16384
    */
   constructor(
     private readonly schema: GraphQLSchema,
     private readonly rules: readonly ValidationRule[],
     private readonly maxBytes = 1024 * 1024,
+    private readonly maxEntryBytes = 16 * 1024,
   ) {}
 
   /** Bytes of query text held now. */
@@ -37,7 +39,10 @@ export class DocumentCache {
     return this.bytes;
   }
 
-  /** The document of `query`, parsed and validated once while it is kept, or why it is refused (BAD_USER_INPUT). */
+  /**
+   * The document of `query`, parsed and validated (or taken from the cache), or why it is refused
+   * (BAD_USER_INPUT). Nothing is kept until {@link keep}.
+   */
   check(query: string): CheckedDocument {
     const hit = this.entries.get(query);
     if (hit) {
@@ -54,13 +59,14 @@ export class DocumentCache {
     }
     const errors = validate(this.schema, document, this.rules);
     if (errors.length) return { errors: errors.map(refused) };
-    this.keep(query, document);
     return { document };
   }
 
-  private keep(query: string, document: DocumentNode): void {
+  /** Keeps the document {@link check} gave for `query` once the caller accepted it (a hit is kept already). */
+  keep(query: string, document: DocumentNode): void {
+    if (this.entries.has(query)) return;
     const bytes = Buffer.byteLength(query);
-    if (bytes > this.maxBytes) return;
+    if (bytes > this.maxEntryBytes || bytes > this.maxBytes) return;
     for (const [oldest] of this.entries) {
       if (this.bytes + bytes <= this.maxBytes) break;
       this.entries.delete(oldest);

@@ -139,6 +139,7 @@ export function attachWebSocket(options: WsOptions): WebSocketTransport {
       const document = checked.document;
       const tooCostly = costError(schema, document, payload.variables ?? undefined, payload.operationName, limits);
       if (tooCostly) return [tooCostly];
+      documents.keep(payload.query, document);
       // graphql-ws forgets an operation (ctx.subscriptions) when it ends or the client completes it, and an id
       // can only be reused after that: what it no longer holds, or this id's earlier use, is no longer running.
       const running = runningSubscriptions(socket);
