@@ -115,7 +115,10 @@ export class PubSubDeliveryEngine implements DeliveryEngine {
     this.pubsub.getSubscriber().off('ready', this.onSubscriberReady);
     await this.routes.removeAll().catch(() => undefined);
     // QUIT on a subscriber connection can be answered by the socket closing instead of OK; either way it is closed.
+    // While Redis is away QUIT fails at once and the clients would go on reconnecting for ever: cut them.
     await this.pubsub.close().catch(() => undefined);
+    this.pubsub.getPublisher().disconnect();
+    this.pubsub.getSubscriber().disconnect();
   }
 
   /** One connection fewer needs the user's topic; the last one unsubscribes it (if it was ever subscribed). */
