@@ -1,7 +1,7 @@
 // Helpers of the benchmark: node processes, /proc readings, SQL seeding, token minting, statistics.
 import { spawn, execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +12,7 @@ export const MAIN = path.join(ROOT, 'dist/src/main.js');
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** A port that was free a moment ago (LOG_LEVEL=warn hides the 'listening' line, so the bench picks ports). */
-function freePort() {
+export function freePort() {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);
@@ -24,12 +24,12 @@ function freePort() {
 }
 
 /**
- * Starts `node dist/src/main.js` with env on a chosen port (ulimit -n raised to the hard limit) and resolves
+ * Starts `node dist/src/main.js` with env on a chosen port (ulimit -n raised as far as the machine lets it) and resolves
  * once it listens: from its 'listening' log line when the level shows it, else once /readyz answers 200.
  */
 export async function startNode(name, env, timeoutMs = 60_000) {
   const port = await freePort();
-  const child = spawn('bash', ['-c', `ulimit -n "$(ulimit -Hn)"; exec "${process.execPath}" ${process.env.BENCH_NODE_ARGS ?? ''} "${MAIN}"`], {
+  const child = spawn('bash', ['-c', `ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "${process.execPath}" ${process.env.BENCH_NODE_ARGS ?? ''} "${MAIN}"`], {
     env: { PATH: process.env.PATH, HOST: '127.0.0.1', ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -131,6 +131,25 @@ export function pidOf(...names) {
   }
   return undefined;
 }
+
+/** The soft and hard open-file limits of a process, from /proc/<pid>/limits. */
+export function openFileLimit(pid = process.pid) {
+  const line = /^Max open files\s+(\S+)\s+(\S+)/m.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'));
+  const num = (v) => (v === 'unlimited' ? Infinity : Number(v));
+  return { soft: num(line[1]), hard: num(line[2]) };
+}
+
+/** Writes bench/results/<stamp>-<name>.json (the folder is ignored by git); returns its path. */
+export function writeResult(stamp, name, data) {
+  const dir = path.join(ROOT, 'bench/results');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${stamp}-${name}.json`);
+  writeFileSync(file, JSON.stringify(data, null, 1) + '\n');
+  return path.relative(ROOT, file);
+}
+
+/** Milliseconds for tables: one decimal, or n/a. */
+export const ms = (x) => (Number.isFinite(x) ? x.toFixed(1) : 'n/a');
 
 /** Percentile of a sorted array (nearest rank). */
 export function pct(sorted, p) {

@@ -16,6 +16,17 @@ const clients = new Map();
 let onMessage = () => {};
 let closedUnexpectedly = 0;
 
+// Above ~28,000 sockets from one source address to one port the ephemeral ports run out: run.mjs gives each
+// extra load process its own 127.0.0.x source address.
+const localAddress = process.env.BENCH_LOCAL_ADDRESS;
+const SocketImpl = localAddress
+  ? class extends WebSocket {
+      constructor(url, protocols) {
+        super(url, protocols, { localAddress });
+      }
+    }
+  : WebSocket;
+
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 256 });
 
 /** POSTs sendMessage; resolves { ok, status, error }. */
@@ -52,13 +63,14 @@ function postSend(platformUrl, token, input) {
   });
 }
 
-/** Opens one subscribed graphql-ws client; resolves once connection_ack arrived. */
+/** Opens one subscribed graphql-ws client; resolves true once connection_ack arrived, else why it failed. */
 function connectOne({ key, userId, token, wsUrl }) {
   return new Promise((resolve) => {
     let settled = false;
+    let lastError;
     const client = createClient({
       url: wsUrl,
-      webSocketImpl: WebSocket,
+      webSocketImpl: SocketImpl,
       connectionParams: { authorization: `Bearer ${token}` },
       lazy: false,
       retryAttempts: 0,
@@ -70,13 +82,15 @@ function connectOne({ key, userId, token, wsUrl }) {
           clients.set(key, { client, userId, token });
           resolve(true);
         },
-        closed: () => {
+        closed: (event) => {
           if (!settled) {
             settled = true;
-            resolve(false);
+            resolve(lastError ?? `closed ${event?.code ?? ''} ${event?.reason ?? ''}`.trim());
           } else if (clients.has(key)) closedUnexpectedly++;
         },
-        error: () => {},
+        error: (error) => {
+          lastError = error?.message ?? error?.error?.message ?? String(error?.type ?? error);
+        },
       },
     });
     client.subscribe(
@@ -99,15 +113,22 @@ const handlers = {
     let ok = 0;
     let failed = 0;
     let next = 0;
+    const reasons = {};
     const worker = async () => {
       while (next < list.length) {
         const item = list[next++];
-        if (await connectOne(item)) ok++;
-        else failed++;
+        const result = await connectOne(item);
+        if (result === true) ok++;
+        else {
+          failed++;
+          reasons[result] = (reasons[result] ?? 0) + 1;
+        }
       }
     };
+    const progress = setInterval(() => process.send({ progress: `connecting: ${ok} open, ${failed} failed of ${list.length}` }), 5000);
     await Promise.all(Array.from({ length: Math.min(concurrency, list.length) }, worker));
-    return { ok, failed, ms: now() - started };
+    clearInterval(progress);
+    return { ok, failed, reasons, ms: now() - started };
   },
 
   async closeAll() {
@@ -157,6 +178,10 @@ const handlers = {
     loop.enable();
     const start = now();
     const end = start + seconds * 1000;
+    const progress = setInterval(() => {
+      const at = (now() - start) / 1000;
+      process.send({ progress: `${run} ${rate}/s: ${at.toFixed(0)} s, sent ${issued}, ok ${okCount}, delivered ${delivered}, in flight ${inflight}` });
+    }, 5000);
     await new Promise((resolve) => {
       const tick = () => {
         const t = now();
@@ -202,6 +227,7 @@ const handlers = {
     const responsesDone = now();
     while (delivered < okCount && now() - responsesDone < 5000) await sleep(20);
     const drainSeconds = (now() - drainStart) / 1000;
+    clearInterval(progress);
     let lost = 0;
     for (let n = 0; n < issued; n++) if (okFlag[n] && !got[n]) lost++;
     loop.disable();
