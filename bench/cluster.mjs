@@ -56,6 +56,7 @@ async function startRedis() {
   const url = `redis://127.0.0.1:${port}/14`;
   for (let i = 0; i < 50; i++) {
     const probe = new Redis(url, { lazyConnect: true, retryStrategy: null, maxRetriesPerRequest: 0 });
+    probe.on('error', () => {}); // refused until it listens
     const ok = await probe.connect().then(() => true, () => false);
     probe.disconnect();
     if (ok) return { url, pid: child.pid, stop: async () => (child.exitCode === null ? (child.kill('SIGTERM'), exited) : undefined) };

@@ -38,15 +38,23 @@ export function summarize({ privateRuns = [], latency, memory, group, ejabberd, 
     const all = group.minReached === group.recipients ? '' : `, only ${group.minReached}/${group.recipients} reached`;
     rows.push(row(`group of ${group.members}: p99 to every member over ${group.messages} messages (first: ${fmt(group.firstMessageLast)} ms${all})`, group.p99, 150, ' ms', true));
   }
-  // Modes: Redis commands per message per node at the lowest rate both runs tried, and throughput at 4 nodes.
+  // Modes: Redis commands per message at the lowest rate both runs tried. The target asks them "constant" as push
+  // nodes are added: judged on the total per message (per node shown beside it), since a per-node figure that stays
+  // constant would mean Redis work per message growing with the number of nodes.
   const run = (mode, nodes) => privateRuns.find((r) => r.mode === mode && r.pushNodes === nodes);
   for (const mode of ['queue', 'pubsub']) {
     const [a, b] = [run(mode, 2), run(mode, 4)];
     if (!a || !b) continue;
     const rate = a.steps.map((s) => s.rate).find((x) => b.steps.some((s) => s.rate === x));
-    const [ca, cb] = [a, b].map((r) => r.steps.find((s) => s.rate === rate)?.redisCommandsPerMsgPerNode);
-    const change = Math.abs(cb - ca) / ca;
-    rows.push([`${mode}: Redis commands/msg/node at ${rate}/s, 2 -> 4 nodes`, `${fmt(ca)} -> ${fmt(cb)}`, mode === 'queue' ? 'constant (within 10%)' : 'info', mode === 'queue' ? `${change <= 0.1 ? 'met' : 'MISSED'}: ${fmt(100 * change)}% change` : '']);
+    const [sa, sb] = [a, b].map((r) => r.steps.find((s) => s.rate === rate));
+    const change = Math.abs(sb.redisCommandsPerMsg - sa.redisCommandsPerMsg) / sa.redisCommandsPerMsg;
+    const figure = (s) => `${fmt(s.redisCommandsPerMsg)} (${fmt(s.redisCommandsPerMsgPerNode)}/node)`;
+    rows.push([
+      `${mode}: Redis commands per message at ${rate}/s, 2 -> 4 push nodes`,
+      `${figure(sa)} -> ${figure(sb)}`,
+      mode === 'queue' ? 'constant (within 10%)' : 'info',
+      `${mode === 'queue' ? (change <= 0.1 ? 'met: ' : 'MISSED: ') : ''}${fmt(100 * change)}% change; Redis CPU ${fmt(1000 * sa.redisCpuMsPerMsg)} -> ${fmt(1000 * sb.redisCpuMsPerMsg)} µs/msg`,
+    ]);
   }
   const [q4, p4] = [run('queue', 4), run('pubsub', 4)];
   if (q4 && p4) {
@@ -54,8 +62,8 @@ export function summarize({ privateRuns = [], latency, memory, group, ejabberd, 
     rows.push([
       'queue >= pubsub in throughput at 4 nodes (highest held; peak achieved)',
       `${q4.highestHeld} vs ${p4.highestHeld}/s; ${fmt(peak(q4))} vs ${fmt(peak(p4))}/s`,
-      'queue >= pubsub',
-      q4.highestHeld >= p4.highestHeld ? 'met' : `MISSED by ${p4.highestHeld - q4.highestHeld}/s`,
+      'queue >= pubsub (ties: peak)',
+      q4.highestHeld > p4.highestHeld || (q4.highestHeld === p4.highestHeld && peak(q4) >= peak(p4)) ? 'met' : 'MISSED',
     ]);
   }
   table('SUMMARY: targets of issue 10 measured in this run', ['target', 'figure', 'goal', 'verdict'], rows);
