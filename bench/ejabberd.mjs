@@ -1,12 +1,25 @@
 // --compare ejabberd: runs ../shared/anchors/ejabberd-sql/run.sh (ejabberd archiving every message in its own
-// MariaDB on port 3307) at the rates and step length of our private run, once every process of ours has stopped.
-import { spawn } from 'node:child_process';
+// MariaDB on port 3307; BENCH_EJABBERD_RUN names another run.sh) at the rates and step length of our private run, once every process of ours has stopped.
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ms, table } from './lib.mjs';
 
-const RUN_SH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../shared/anchors/ejabberd-sql/run.sh');
+/** ../shared of the project root: of this checkout, else of the main checkout when this is a git worktree. */
+function anchorPath() {
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+  const roots = [root];
+  try {
+    const common = execFileSync('git', ['rev-parse', '--path-format=absolute', '--git-common-dir'], { cwd: root }).toString().trim();
+    roots.push(path.dirname(common));
+  } catch {
+    // not a git checkout
+  }
+  const candidates = roots.map((r) => path.resolve(r, '../shared/anchors/ejabberd-sql/run.sh'));
+  return candidates.find((c) => existsSync(c)) ?? candidates[0];
+}
+const RUN_SH = process.env.BENCH_EJABBERD_RUN ?? anchorPath();
 
 /** Runs the anchor; resolves { steps, highestHeld } or { error } (never throws: our own figures stay printed). */
 export async function runEjabberd(rates, seconds) {

@@ -15,7 +15,8 @@ export function summarize({ privateRuns = [], latency, memory, group, ejabberd, 
   const where = (r) => `${r.mode}, ${r.pushNodes} nodes`;
   for (const r of privateRuns) rows.push(row(`private: highest rate held (${where(r)}, tried ${r.steps.map((s) => s.rate).join(',')})`, r.highestHeld, 3000, '/s'));
   if (ejabberd) {
-    rows.push(row(`private vs ejabberd+SQL: ratio of highest rates held (${ejabberd.highestHeld}/s)`, ratio, 2, 'x'));
+    const theirs = ejabberd.steps?.length ? ` (ejabberd ${ejabberd.highestHeld}/s)` : '';
+    rows.push(row(`private vs ejabberd+SQL: ratio of highest rates held${theirs}`, ratio, 2, 'x'));
     if (ejabberd.error) rows.push(['ejabberd run', 'failed', '', ejabberd.error.slice(0, 80)]);
   }
   for (const r of latency ? [latency] : []) {
