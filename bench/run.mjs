@@ -105,7 +105,8 @@ async function runCluster(mode, pushNodes) {
 
 async function main() {
   console.log(`im-server bench ${stamp}: scenarios ${scenarios.join(', ')}; modes ${modes.join(', ')}; push nodes ${nodeCounts.join(', ')}; ${meta.cores} cores (${meta.cpu}); node ${process.version}`);
-  console.log(`private steps ${rates.join(', ')}/s, ${seconds} s each${sweep ? ', sweep (stops after two failing steps in a row)' : ''}. Everything shares this machine's cores.`);
+  if (scenarios.includes('private')) console.log(`private steps ${rates.join(', ')}/s, ${seconds} s each${sweep ? ', sweep (stops after two failing steps in a row)' : ''}`);
+  console.log("Everything (MariaDB, Redis, the nodes and the load generator) shares this machine's cores.");
   if (!lockHeld()) console.log('WARNING: /tmp/bench.lock is not held: run under `flock /tmp/bench.lock` (npm run bench does) so figures do not overlap');
   for (const mode of modes) for (const n of nodeCounts) await runCluster(mode, n);
   let ejabberd;

@@ -33,7 +33,8 @@ export function summarize({ privateRuns = [], latency, memory, group, ejabberd, 
   if (memory) {
     const m10 = memory.at10k;
     rows.push(row(`push-node RSS per connection at ${m10.open} connections`, m10.kbPerConnection, 12, ' KB', true));
-    rows.push(row(`subscribed connections on one push node${memory.limitedBy ? ' (machine limit, see above)' : ''}`, memory.open, 50_000, ''));
+    const why = memory.limitedBy ? `; machine limit: open files ${memory.limits.pushNode.hard}, see above` : '';
+    rows.push(row(`subscribed connections on one push node (asked ${memory.asked}${why})`, memory.open, 50_000, ''));
   }
   if (group && !group.skipped) {
     const all = group.minReached === group.recipients ? '' : `, only ${group.minReached}/${group.recipients} reached`;
