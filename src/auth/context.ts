@@ -24,6 +24,20 @@ export interface RequestContext {
   connection?: LocalConnection;
   /** Set on graphql-ws operations: opens this socket's stream of events. */
   openEvents?: () => AsyncIterableIterator<ImEventPayload>;
+  /**
+   * Set while an event is executed for many subscribers at once (events/shared-execution.ts): answers and records
+   * the question, so that the result is reused by every subscriber whose viewer answers alike. Ask through
+   * {@link viewerIs}.
+   */
+  viewerIs?: (userId: string) => boolean;
+}
+
+/**
+ * Whether the viewer is `userId`. A resolver whose answer depends on nothing else of the viewer asks this instead
+ * of reading `viewer`, which lets one event's result be shared by every subscriber that is not that user.
+ */
+export function viewerIs(context: RequestContext, userId: string): boolean {
+  return context.viewerIs ? context.viewerIs(userId) : context.viewer?.userId === userId;
 }
 
 /** The viewer, or UNAUTHENTICATED. */

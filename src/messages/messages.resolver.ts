@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { requireViewer, type RequestContext } from '../auth/context';
+import { requireViewer, viewerIs, type RequestContext } from '../auth/context';
 import { page, PageArgs, PAGED, pagedCost, sizedCost } from '../common/paging';
 import { User } from '../users/user.types';
 import { Message, SendMessageInput, SyncPayload } from './message.types';
@@ -70,7 +70,7 @@ export class MessagesResolver {
       'How many members other than the sender have read the message (their readSeq reached its seq; members who joined after it never count). Only its sender sees it; null for everyone else.',
   })
   readCount(@Root() message: Message, @Ctx() ctx: RequestContext): number | null | Promise<number> {
-    if (message.sender.id !== ctx.viewer?.userId) return null;
+    if (!viewerIs(ctx, message.sender.id)) return null;
     return message.readCount ?? this.readCounts.load(message.id);
   }
 

@@ -10,6 +10,7 @@ import { bearer, type TokenViewer } from '../auth/tokens';
 import { formatError, forbidden, unauthenticated } from '../common/errors';
 import type { Logger } from '../common/logger';
 import { CloseCode as ImCloseCode, type Hub, type LocalConnection } from '../delivery/hub';
+import { subscribeSharingExecutions } from '../events/shared-execution';
 import { clientAddress } from './client-address';
 import { DocumentCache } from './document-cache';
 import { costError, depthRule, type OperationLimits } from './limits';
@@ -95,6 +96,8 @@ export function attachWebSocket(options: WsOptions): WebSocketTransport {
 
   const protocol = makeServer<Record<string, unknown> | undefined, { socket: WebSocket; address: string }>({
     schema,
+    // An event for thousands of local subscribers is executed once per distinct operation and viewer answer.
+    subscribe: subscribeSharingExecutions,
     onConnect: async (ctx) => {
       const viewer = await auth.authenticate(bearer(authorizationParam(ctx.connectionParams)));
       // The token has done its job; graphql-ws would otherwise keep a copy per socket for the socket's life.
