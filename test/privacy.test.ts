@@ -270,6 +270,34 @@ describe('privacy', () => {
     });
   });
 
+  describe('one event executed for many subscribers', () => {
+    it("should give each subscriber its own viewer's answers, whichever subscriber's execution is shared", async () => {
+      const { owner, others } = await ownerWithFriends(server, 'sh', 3);
+      const [b, c, d] = others as [TestUser, TestUser, TestUser];
+      const group = await create(owner, others);
+      const full = `subscription { events { __typename ... on MessageEvent { message { id content readCount sender { id online } } } } }`;
+      const slim = `subscription { events { __typename ... on MessageEvent { message { id content } } } }`;
+      const listeners = new Map<TestUser, EventRecorder>();
+      for (const user of [owner, b, c]) listeners.set(user, await suite.listen(user, { query: full }));
+      const slimOfD = await suite.listen(d, { query: slim });
+      const sent = `mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }`;
+      // From a subscriber heard first, then from one heard later: the shared execution is sometimes the sender's.
+      for (const [i, sender] of [owner, c].entries()) {
+        const message = (await ok(server, sent, { input: { toGroupId: group.id, content: `shared ${i}`, clientMessageId: `sh-${i}` } }, sender.token)).sendMessage;
+        const heard = (e: any) => e.__typename === 'MessageEvent' && e.message.id === message.id;
+        for (const [user, events] of listeners) {
+          expect((await events.next(heard)).message).toEqual({
+            id: message.id,
+            content: `shared ${i}`,
+            readCount: user === sender ? 0 : null,
+            sender: { id: sender.id, online: true },
+          });
+        }
+        expect((await slimOfD.next(heard)).message).toEqual({ id: message.id, content: `shared ${i}` });
+      }
+    });
+  });
+
   describe('presence', () => {
     it('should show online to the user, friends and fellow members only, and not after the group is dissolved', async () => {
       const { owner, others } = await ownerWithFriends(server, 'pr', 2);

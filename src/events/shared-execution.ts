@@ -25,6 +25,14 @@ interface Operation {
   executions: Promise<Outcome>[];
   /** Set once one of them read the viewer beyond `viewerIs`: each subscriber then executes for itself, waiting on nobody. */
   personal: boolean;
+  /**
+   * Settles when `personal` is set. Those waiting on an execution stop waiting at that moment, not when it
+   * completes: their own executions then start in the same turn as the first one's, so their lookups (the
+   * viewer's memberships, say) still travel in the same batch.
+   */
+  turnedPersonal: Promise<void>;
+  /** Sets `personal` and settles `turnedPersonal`. */
+  markPersonal(): void;
 }
 
 /**
@@ -44,7 +52,7 @@ const neutral = new Set<string | symbol>(['log']);
  * Sharing is decided by what an execution actually read of its context, never by a list of fields: an
  * execution whose resolvers only asked `viewerIs(userId)` (see auth/context.ts) is reused by every subscriber
  * of the same document, operation and variables whose viewer gives the same answers; one that read the
- * viewer, its loaders or anything else of the context but the logger, or that produced errors, stays its
+ * viewer, its loaders or anything else the context holds but the logger, or that produced errors, stays its
  * subscriber's own. Each subscriber therefore gets exactly what its own execution would have given.
  * Ordering is untouched: each subscription still takes its events one after the other.
  */
@@ -88,23 +96,49 @@ async function resultFor(event: unknown, args: ExecutionArgs, variables: string)
   if (!operations) operationsByEvent.set(event, (operations = []));
   const { document, operationName } = args;
   let operation = operations.find((o) => o.document === document && o.operationName === operationName && o.variables === variables);
-  if (!operation) operations.push((operation = { document, operationName, variables, executions: [], personal: false }));
+  if (!operation) operations.push((operation = newOperation(document, operationName, variables)));
   // Executions may be added while this one waits on an earlier one: the length is read on every turn.
   for (let i = 0; i < operation.executions.length && !operation.personal; i++) {
     // Another subscriber's failure is not this one's: it then executes for itself.
-    const outcome = await operation.executions[i]!.catch(() => undefined);
-    if (!outcome?.asked) operation.personal = true;
+    const outcome = await Promise.race([operation.executions[i]!.catch(() => undefined), operation.turnedPersonal]);
+    if (operation.personal) break;
+    if (!outcome?.asked) operation.markPersonal();
     else if (outcome.asked.every(([userId, answer]) => (context.viewer?.userId === userId) === answer)) return outcome.result;
   }
-  const outcome = executeFor(event, args, context);
+  const outcome = executeFor(event, args, context, operation.personal ? undefined : operation);
   if (!operation.personal) operation.executions.push(outcome);
   return (await outcome).result;
 }
 
-/** Executes the operation for one event, recording what of the context it read. */
-async function executeFor(event: unknown, args: ExecutionArgs, context: RequestContext): Promise<Outcome> {
+function newOperation(document: DocumentNode, operationName: string | null | undefined, variables: string): Operation {
+  let settle!: () => void;
+  const operation: Operation = {
+    document,
+    operationName,
+    variables,
+    executions: [],
+    personal: false,
+    turnedPersonal: new Promise<void>((resolve) => (settle = resolve)),
+    markPersonal() {
+      operation.personal = true;
+      settle();
+    },
+  };
+  return operation;
+}
+
+/**
+ * Executes the operation for one event, recording what of the context it read; the first read that makes it
+ * personal marks `operation` so at once.
+ */
+async function executeFor(event: unknown, args: ExecutionArgs, context: RequestContext, operation?: Operation): Promise<Outcome> {
   const asked: Asked[] = [];
   let personal = false;
+  const turnPersonal = () => {
+    if (personal) return;
+    personal = true;
+    if (operation && !operation.personal) operation.markPersonal();
+  };
   const viewerIs = (userId: string): boolean => {
     const answer = context.viewer?.userId === userId;
     asked.push([userId, answer]);
@@ -113,15 +147,17 @@ async function executeFor(event: unknown, args: ExecutionArgs, context: RequestC
   const traced = new Proxy(context, {
     get(target, key) {
       if (key === 'viewerIs') return viewerIs;
-      if (!neutral.has(key)) personal = true;
+      // What the context does not have reads as undefined for every subscriber (Apollo's instrumentation of
+      // the shared schema looks for its own symbols on every field).
+      if (!neutral.has(key) && key in target) turnPersonal();
       return Reflect.get(target, key);
     },
     has(target, key) {
-      personal = true;
+      turnPersonal();
       return Reflect.has(target, key);
     },
     ownKeys(target) {
-      personal = true;
+      turnPersonal();
       return Reflect.ownKeys(target);
     },
   });
