@@ -50,6 +50,49 @@ describe('Batcher', () => {
     expect(fulfilled(b[0]!)).toBe(1);
     expect(String(rejection(b[1]!))).toMatch(/without settling/);
   });
+
+  it('with maxInFlight and keyOf, overlaps flushes of other keys while one holds a key, and keeps each key in arrival order', async () => {
+    const flushes: string[][] = [];
+    const gates: Array<() => void> = [];
+    const batcher = new Batcher<string, string>(
+      async (batch) => {
+        flushes.push(batch.map((item) => item.input));
+        await new Promise<void>((r) => gates.push(r));
+        for (const item of batch) item.resolve(item.input.toUpperCase());
+      },
+      10,
+      { maxInFlight: 2, keyOf: (input) => input[0]! },
+    );
+    // A turn for the batcher to settle a flush, then start the next.
+    const turn = async () => {
+      for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+    };
+    const results = [batcher.push('a1')];
+    await turn();
+    // a1's flush holds key a: a2 waits for it, b1 and c1 go at once.
+    results.push(batcher.push('a2'), batcher.push('b1'), batcher.push('c1'));
+    await turn();
+    // Two flushes run: d1 waits for room.
+    results.push(batcher.push('d1'));
+    await turn();
+    expect(flushes).toEqual([['a1'], ['b1', 'c1']]);
+    gates[1]!();
+    await results[2];
+    await turn();
+    // Room again, but key a is still held: only d1 goes.
+    expect(flushes).toEqual([['a1'], ['b1', 'c1'], ['d1']]);
+    gates[0]!();
+    await results[0];
+    await turn();
+    expect(flushes).toEqual([['a1'], ['b1', 'c1'], ['d1'], ['a2']]);
+    gates[2]!();
+    gates[3]!();
+    expect(await Promise.all(results)).toEqual(['A1', 'A2', 'B1', 'C1', 'D1']);
+  });
+
+  it('refuses a maxInFlight below 1', () => {
+    expect(() => new Batcher<number, number>(async () => undefined, 1, { maxInFlight: 0 })).toThrow(/maxInFlight/);
+  });
 });
 
 describe(`MessageStore group commit (${testDialect})`, () => {
@@ -182,17 +225,11 @@ describe(`MessageStore group commit (${testDialect})`, () => {
     expect(await lastSeq(conversations[4]!)).toBe(before + 1);
   });
 
-  (testDialect === 'mysql' ? it : it.skip)('a unique violation at insert (another node won the race) falls back to one transaction per message', async () => {
+  /** Another node inserts (sender, `clientMessageId`) and has not committed yet; `run` then commits it and deletes it after. */
+  const racing = async (clientMessageId: string, run: (commit: () => Promise<void>) => Promise<void>) => {
     const db = suite.server.app.db;
-    const singles: NewMessage[] = [];
-    const original = (store as any).appendOne.bind(store);
-    (store as any).appendOne = (m: NewMessage) => {
-      singles.push(m);
-      return original(m);
-    };
+    const other = await db.knex.transaction();
     try {
-      // Another node inserts (sender, 'raced') and has not committed yet: our check cannot see it, our insert waits.
-      const other = await db.knex.transaction();
       await other('messages').insert({
         conversation_id: conversations[2],
         seq: 1_000_000,
@@ -200,24 +237,92 @@ describe(`MessageStore group commit (${testDialect})`, () => {
         type: 'TEXT',
         content: 'the other node',
         status: 'SENT',
-        client_message_id: 'raced',
+        client_message_id: clientMessageId,
         mentions: null,
         created_at: Date.now(),
       });
-      const before = await Promise.all([lastSeq(conversations[0]!), lastSeq(conversations[1]!)]);
-      const pending = settle([store.append(message(0)), store.append(message(1, hub, 'raced')), store.append(message(1))]);
-      await new Promise((r) => setTimeout(r, 500));
+      await run(async () => {
+        await other.commit();
+      });
+    } finally {
+      if (!other.isCompleted()) await other.rollback();
+      await db.knex('messages').where({ seq: 1_000_000 }).delete();
+    }
+  };
+
+  (testDialect === 'mysql' ? it : it.skip)('private sends: a unique violation at insert (another node won the race) rolls back, and the careful way stores the rest', async () => {
+    const careful: number[] = [];
+    const original = (store as any).flushCarefully.bind(store);
+    (store as any).flushCarefully = (batch: unknown[]) => {
+      careful.push(batch.length);
+      return original(batch);
+    };
+    try {
+      await racing('raced-fast', async (commit) => {
+        const before = await Promise.all([lastSeq(conversations[0]!), lastSeq(conversations[1]!)]);
+        // No look for stored client ids first: the insert waits on the other node's row.
+        const pending = settle([store.append(message(0)), store.append(message(1, hub, 'raced-fast')), store.append(message(1))]);
+        await new Promise((r) => setTimeout(r, 500));
+        await commit();
+        const results = await pending;
+        expect(careful).toEqual([3]);
+        expect(fulfilled(results[0]!).seq).toBe(before[0]! + 1);
+        expect(isUniqueViolation(rejection(results[1]!))).toBe(true);
+        expect(fulfilled(results[2]!).seq).toBe(before[1]! + 1);
+        await expectGapFree(conversations[0]!);
+        await expectGapFree(conversations[1]!);
+      });
+    } finally {
+      (store as any).flushCarefully = original;
+    }
+  });
+
+  (testDialect === 'mysql' ? it : it.skip)('on MySQL, batches over other conversations go on while one waits for its lock, and each conversation keeps arrival order', async () => {
+    const db = suite.server.app.db;
+    const before = await Promise.all([0, 1, 2].map((c) => lastSeq(conversations[c]!)));
+    const other = await db.knex.transaction();
+    try {
+      await other('conversations').select('id').where({ id: conversations[0] }).forUpdate();
+      const first = store.append(message(0));
+      await new Promise((r) => setImmediate(r)); // its batch has started, and waits for the row
+      const later = [0, 1, 2, 0, 1, 2].map((c) => store.append(message(c)));
+      // Conversations 1 and 2 are stored while conversation 0's batch still waits; its later appends wait for it.
+      const stored = await Promise.all([later[1]!, later[2]!, later[4]!, later[5]!]);
+      expect(stored.map((r) => r.seq)).toEqual([before[1]! + 1, before[2]! + 1, before[1]! + 2, before[2]! + 2]);
       await other.commit();
-      const results = await pending;
-      expect(singles.length).toBe(3);
-      expect(fulfilled(results[0]!).seq).toBe(before[0]! + 1);
-      expect(isUniqueViolation(rejection(results[1]!))).toBe(true);
-      expect(fulfilled(results[2]!).seq).toBe(before[1]! + 1);
-      await expectGapFree(conversations[0]!);
-      await expectGapFree(conversations[1]!);
+      expect((await Promise.all([first, later[0]!, later[3]!])).map((r) => r.seq)).toEqual([before[0]! + 1, before[0]! + 2, before[0]! + 3]);
+      for (let c = 0; c < 3; c++) await expectGapFree(conversations[c]!);
+    } finally {
+      if (!other.isCompleted()) await other.rollback();
+    }
+  });
+
+  (testDialect === 'mysql' ? it : it.skip)('group sends: a unique violation at insert (another node won the race) falls back to one transaction per message', async () => {
+    const singles: NewMessage[] = [];
+    const original = (store as any).appendOne.bind(store);
+    (store as any).appendOne = (m: NewMessage) => {
+      singles.push(m);
+      return original(m);
+    };
+    // Group sends take the careful way: the members are read under the lock, then client ids looked up.
+    const toMembers = (m: NewMessage): NewMessage => ({ ...m, toMembers: true });
+    try {
+      await racing('raced', async (commit) => {
+        const before = await Promise.all([lastSeq(conversations[0]!), lastSeq(conversations[1]!)]);
+        // Our check cannot see the other node's row, our insert waits for it.
+        const pending = settle([store.append(toMembers(message(0))), store.append(toMembers(message(1, hub, 'raced'))), store.append(toMembers(message(1)))]);
+        await new Promise((r) => setTimeout(r, 500));
+        await commit();
+        const results = await pending;
+        expect(singles.length).toBe(3);
+        expect(fulfilled(results[0]!).seq).toBe(before[0]! + 1);
+        expect(isUniqueViolation(rejection(results[1]!))).toBe(true);
+        expect(fulfilled(results[2]!).seq).toBe(before[1]! + 1);
+        await expectGapFree(conversations[0]!);
+        await expectGapFree(conversations[1]!);
+      });
     } finally {
       (store as any).appendOne = original;
-      await db.knex('messages').where({ seq: 1_000_000 }).delete();
     }
   });
 

@@ -1,6 +1,7 @@
 import { Batcher } from '../common/batcher';
 import type { Database } from '../db/database';
 import { isUniqueViolation } from '../db/errors';
+import { perCount, repeat } from '../db/sql';
 import { badInput, conflict, forbidden, notFound, rateLimited } from '../common/errors';
 import { ConversationType } from '../common/enums';
 import type { RateLimiter } from '../common/rate-limit/rate-limiter';
@@ -30,6 +31,13 @@ interface FriendshipRoute {
   signature: string | null;
 }
 
+/** The friendships of `n` (user, friend) pairs, each with the user's profile. */
+const friendshipsOf = perCount(
+  (n) =>
+    'select f.user_id, f.friend_id, f.conversation_id, u.username, u.nickname, u.avatar_url, u.signature ' +
+    `from friendships f join users u on u.id = f.user_id where ${repeat('(f.user_id = ? and f.friend_id = ?)', n, ' or ')}`,
+);
+
 /** How long a sender may recall a message. */
 export const RECALL_WINDOW_MS = 300_000;
 
@@ -51,17 +59,17 @@ export class MessagesService {
 
   /**
    * The friendship (with the sender's profile) behind each private send; the sends of one turn of the event
-   * loop share one query.
+   * loop share one statement, and up to 4 such statements run at once (a read: no order to keep).
    */
-  private readonly friendships = new Batcher<{ userId: string; friendId: string }, FriendshipRoute | undefined>(async (batch) => {
-    const rows: FriendshipRoute[] = await this.db
-      .knex('friendships as f')
-      .join('users as u', 'u.id', 'f.user_id')
-      .select('f.user_id', 'f.friend_id', 'f.conversation_id', 'u.username', 'u.nickname', 'u.avatar_url', 'u.signature')
-      .whereIn(['f.user_id', 'f.friend_id'], batch.map(({ input }) => [input.userId, input.friendId]));
-    const byPair = new Map(rows.map((row) => [`${row.user_id}:${row.friend_id}`, row]));
-    for (const item of batch) item.resolve(byPair.get(`${item.input.userId}:${item.input.friendId}`));
-  }, 500);
+  private readonly friendships = new Batcher<{ userId: string; friendId: string }, FriendshipRoute | undefined>(
+    async (batch) => {
+      const rows = await this.db.rows<FriendshipRoute>(friendshipsOf(batch.length), batch.flatMap(({ input }) => [input.userId, input.friendId]));
+      const byPair = new Map(rows.map((row) => [`${row.user_id}:${row.friend_id}`, row]));
+      for (const item of batch) item.resolve(byPair.get(`${item.input.userId}:${item.input.friendId}`));
+    },
+    500,
+    { maxInFlight: 4 },
+  );
 
   /**
    * Stores a message and delivers it to every live terminal of the conversation's members, the sender's included.

@@ -2,6 +2,7 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { Knex } from '@mikro-orm/knex';
 import type { Database } from '../db/database';
 import { isUniqueViolation } from '../db/errors';
+import { perCount, repeat } from '../db/sql';
 import { Batcher, type BatchItem } from '../common/batcher';
 
 /** A message row as the store returns it; ids already strings. */
@@ -70,9 +71,18 @@ const toRecord = (row: Row): MessageRecord => ({
 /** The most messages one group commit stores. */
 export const MAX_APPEND_BATCH = 200;
 
+/** The most group commits running at once on MySQL; each holds its conversations until it ends. */
+export const MAX_APPENDS_IN_FLIGHT = 4;
+
 export interface MessageStoreOptions {
-  /** The most messages one flush (one transaction) stores; 1 turns group commit off. */
+  /** The most messages one flush (one transaction) stores; 1 turns group commit off. @default 200 */
   maxBatch?: number;
+  /**
+   * The most group commits running at once on MySQL, each over conversations no other running one holds, so that
+   * the round trips of several overlap. SQLite has one writer and runs one at a time.
+   * @default 4
+   */
+  maxInFlight?: number;
 }
 
 type Item = BatchItem<NewMessage, MessageRecord>;
@@ -116,6 +126,9 @@ const recordOf = ({ toMembers: _, ...m }: NewMessage, id: string, seq: number, a
   ...(audience ? { members: [...audience] } : {}),
 });
 
+/** The mentions column: the ids between commas (so that `like '%,id,%'` finds one), null for none. */
+const mentionsOf = (m: NewMessage): string | null => (m.mentions.length ? `,${m.mentions.join(',')},` : null);
+
 const toRow = (m: NewMessage & { seq: number }): Row => ({
   conversation_id: m.conversationId,
   seq: m.seq,
@@ -124,9 +137,32 @@ const toRow = (m: NewMessage & { seq: number }): Row => ({
   content: m.content,
   status: 'SENT',
   client_message_id: m.clientMessageId,
-  mentions: m.mentions.length ? `,${m.mentions.join(',')},` : null,
+  mentions: mentionsOf(m),
   created_at: m.createdAt,
 });
+
+const advance = perCount((c) => {
+  const cases = repeat('when ? then ?', c, ' ');
+  return `update conversations set last_seq = last_seq + case id ${cases} end, last_message_at = case id ${cases} end where id in (${repeat('?', c, ', ')})`;
+});
+const insertRows = perCount(
+  (n) =>
+    'insert into messages (conversation_id, seq, sender_id, type, content, status, client_message_id, mentions, created_at) values ' +
+    repeat("(?, (select last_seq from conversations where id = ?) - ?, ?, ?, ?, 'SENT', ?, ?, ?)", n, ', '),
+);
+const readBack = perCount((n) => `select id, seq, sender_id, client_message_id from messages where ${repeat('(sender_id = ? and client_message_id = ?)', n, ' or ')}`);
+
+/**
+ * The text of a private batch on MySQL, `n` messages over `c` conversations, sent as one query: advance each
+ * conversation's last seq by its count of messages (which locks the rows, in primary-key order, so two nodes'
+ * batches cannot deadlock on them), insert the rows with each seq read from the conversation just advanced (a
+ * missing conversation gives a null seq, and its row's foreign key refuses it anyway), read the new rows' ids
+ * back by client id (no reliance on how the server hands out auto-increments), commit. Its result of rows is
+ * the fourth. Parameters: per conversation (id, count), per conversation (id, last createdAt), the conversation
+ * ids, per message (conversation, conversation, messages of it after this one, sender, type, content, client id,
+ * mentions, createdAt), per message (sender, client id).
+ */
+const fastBatch = (n: number, c: number): string => `start transaction;\n${advance(c)};\n${insertRows(n)};\n${readBack(n)};\ncommit`;
 
 /**
  * Storage of messages, in plain SQL: sends are stored by group commit (many messages, one short transaction of a
@@ -139,7 +175,11 @@ export class MessageStore {
     private readonly db: Database,
     options: MessageStoreOptions = {},
   ) {
-    this.batcher = new Batcher((batch) => this.flush(batch), options.maxBatch ?? MAX_APPEND_BATCH);
+    this.batcher = new Batcher((batch) => this.flush(batch), options.maxBatch ?? MAX_APPEND_BATCH, {
+      maxInFlight: db.script ? (options.maxInFlight ?? MAX_APPENDS_IN_FLIGHT) : 1,
+      // Seqs of one conversation are allocated in arrival order only if its appends go one group commit at a time.
+      keyOf: (message) => message.conversationId,
+    });
   }
 
   /**
@@ -147,12 +187,12 @@ export class MessageStore {
    * when (sender, clientMessageId) exists (stored, or earlier in the same batch; the stored message is readable
    * by `byClientId` when it rejects), and no seq is used; rejects when the conversation does not exist.
    *
-   * Group commit: messages that arrive while a flush runs are stored together by the next one, in one
+   * Group commit: messages that arrive while flushes run are stored together by the next one, in one
    * transaction (lock the batch's conversations, allocate each message's seq in arrival order, one update of the
    * conversations, one multi-row insert). All seqs a batch takes in a conversation are allocated under that
-   * conversation's row lock and commit together, so seqs of one conversation still commit in order. A
-   * `toMembers` append whose sender is not a current member rejects with {@link NotAMemberError}; a row the
-   * database refuses rejects only its own append.
+   * conversation's row lock and commit together, so seqs of one conversation still commit in order; on MySQL
+   * up to `maxInFlight` batches over disjoint conversations run at once. A `toMembers` append whose sender is not
+   * a current member rejects with {@link NotAMemberError}; a row the database refuses rejects only its own append.
    */
   append(message: NewMessage): Promise<MessageRecord> {
     return this.batcher.push(message);
@@ -215,14 +255,84 @@ export class MessageStore {
   }
 
   /**
-   * Stores one batch and settles each of its appends. A batch of one takes the single-message transaction (four
-   * statements, no cheaper way). After a unique violation (another node stored the same client id between our
+   * Stores one batch and settles each of its appends: on MySQL its private sends by one round trip
+   * ({@link flushFast}), and its group sends, which read the members under the lock, the careful way.
+   */
+  private async flush(batch: Item[]): Promise<void> {
+    if (!this.db.script) return this.flushCarefully(batch);
+    const groups = batch.filter((item) => item.input.toMembers);
+    if (groups.length === 0) return this.flushFast(batch);
+    const privates = batch.filter((item) => !item.input.toMembers);
+    // Each part settles its own appends even when the other fails: a failure must not reject a stored message.
+    const settling = (items: Item[], store: (items: Item[]) => Promise<void>) =>
+      items.length === 0 ? undefined : store(items).catch((error) => items.forEach((item) => item.reject(error)));
+    await Promise.all([settling(groups, (items) => this.flushCarefully(items)), settling(privates, (items) => this.flushFast(items))]);
+  }
+
+  /**
+   * MySQL, sends without `toMembers`: the whole transaction in one round trip ({@link fastBatch}), with no look
+   * for stored client ids first: the unique index answers, and on a duplicate (a resend) or a deadlock the
+   * transaction is rolled back, so no seq is used, and the batch goes the careful way. When one message's row
+   * fails, the batch is rolled back and its halves stored apart down to the offending message, which the careful
+   * way then tries alone, to name the cause.
+   */
+  private async flushFast(batch: Item[]): Promise<void> {
+    let rows: Row[];
+    try {
+      rows = await this.storeFast(batch);
+    } catch (error) {
+      if (isRowError(error)) {
+        if (batch.length === 1) return this.settleOne(batch[0]!);
+        const half = Math.ceil(batch.length / 2);
+        await this.flushFast(batch.slice(0, half));
+        return this.flushFast(batch.slice(half));
+      }
+      // Alone, a duplicate is one that is stored and committed (an uncommitted one makes the insert wait).
+      if (batch.length === 1 && isUniqueViolation(error)) return batch[0]!.reject(error);
+      if (retryOneByOne(error)) return this.flushCarefully(batch);
+      throw error;
+    }
+    const byClient = new Map(rows.map((row) => [clientKey(String(row.sender_id), String(row.client_message_id)), row]));
+    const records = batch.map(({ input }) => {
+      const row = byClient.get(clientKey(input.senderId, input.clientMessageId));
+      if (!row) throw new Error(`message ${input.senderId}:${input.clientMessageId} was not read back after its insert`);
+      return recordOf(input, String(row.id), Number(row.seq), undefined);
+    });
+    batch.forEach((item, i) => item.resolve(records[i]!));
+  }
+
+  /** Runs {@link fastBatch} for a batch and returns the stored rows' ids and seqs, keyed by their client ids. */
+  private async storeFast(batch: Item[]): Promise<Row[]> {
+    // How many messages each conversation takes, and for each message how many of its conversation come after it:
+    // its seq is the conversation's new last seq minus that.
+    const counts = new Map<string, number>();
+    for (const { input } of batch) counts.set(input.conversationId, (counts.get(input.conversationId) ?? 0) + 1);
+    const seen = new Map<string, number>();
+    const lastAt = new Map<string, number>();
+    const params: unknown[] = [];
+    for (const [id, n] of counts) params.push(id, n);
+    for (const { input } of batch) lastAt.set(input.conversationId, input.createdAt);
+    for (const [id, at] of lastAt) params.push(id, at);
+    params.push(...counts.keys());
+    for (const { input: m } of batch) {
+      const k = (seen.get(m.conversationId) ?? 0) + 1;
+      seen.set(m.conversationId, k);
+      params.push(m.conversationId, m.conversationId, counts.get(m.conversationId)! - k, m.senderId, m.type, m.content, m.clientMessageId, mentionsOf(m), m.createdAt);
+    }
+    for (const { input: m } of batch) params.push(m.senderId, m.clientMessageId);
+    const results = await this.db.script!(fastBatch(batch.length, counts.size), params);
+    return results[3] as Row[];
+  }
+
+  /**
+   * Stores one batch the careful way and settles each of its appends. A batch of one takes the single-message
+   * transaction (four statements). After a unique violation (another node stored the same client id between our
    * check and our insert) or a deadlock the batch is rolled back and its messages are stored one by one, so
    * correctness never depends on that race. When one message's row fails the insert, the batch is rolled back and
    * its halves stored apart, in order, down to the offending message, which alone fails: k bad rows among n cost
    * about 2k·log2(n) more transactions, and only on that path.
    */
-  private async flush(batch: Item[]): Promise<void> {
+  private async flushCarefully(batch: Item[]): Promise<void> {
     if (batch.length === 1) return this.settleOne(batch[0]!);
     let outcome: Map<Item, MessageRecord | Error>;
     try {
@@ -230,8 +340,8 @@ export class MessageStore {
     } catch (error) {
       if (isRowError(error)) {
         const half = Math.ceil(batch.length / 2);
-        await this.flush(batch.slice(0, half));
-        return this.flush(batch.slice(half));
+        await this.flushCarefully(batch.slice(0, half));
+        return this.flushCarefully(batch.slice(half));
       }
       if (!retryOneByOne(error)) throw error; // the batcher rejects every append of the batch
       for (const item of batch) await this.settleOne(item);
