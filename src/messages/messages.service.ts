@@ -59,7 +59,8 @@ export class MessagesService {
 
   /**
    * The friendship (with the sender's profile) behind each private send; the sends of one turn of the event
-   * loop share one statement, and up to 4 such statements run at once (a read: no order to keep).
+   * loop share one statement, and on MySQL up to 4 such statements run at once (a read: no order to keep;
+   * SQLite answers one at a time anyway).
    */
   private readonly friendships = new Batcher<{ userId: string; friendId: string }, FriendshipRoute | undefined>(
     async (batch) => {
@@ -68,7 +69,7 @@ export class MessagesService {
       for (const item of batch) item.resolve(byPair.get(`${item.input.userId}:${item.input.friendId}`));
     },
     500,
-    { maxInFlight: 4 },
+    { maxInFlight: this.db.dialect === 'mysql' ? 4 : 1 },
   );
 
   /**
