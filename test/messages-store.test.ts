@@ -212,6 +212,13 @@ describe(`MessageStore group commit (${testDialect})`, () => {
     }
   });
 
+  it('a client id the database stores otherwise than sent (a lone surrogate) takes its seq, and so does the rest of its batch', async () => {
+    const before = await lastSeq(conversations[3]!);
+    const results = await settle([store.append(message(3)), store.append(message(3, hub, 'odd-\ud800')), store.append(message(3))]);
+    expect(results.map((r) => fulfilled(r).seq)).toEqual([before + 1, before + 2, before + 3]);
+    await expectGapFree(conversations[3]!);
+  });
+
   it('the service: concurrent resends of one client id return the one stored message', async () => {
     const server = suite.server;
     const SEND = `mutation($input: SendMessageInput!) { sendMessage(input: $input) { id seq clientMessageId } }`;

@@ -150,19 +150,22 @@ const insertRows = perCount(
     'insert into messages (conversation_id, seq, sender_id, type, content, status, client_message_id, mentions, created_at) values ' +
     repeat("(?, (select last_seq from conversations where id = ?) - ?, ?, ?, ?, 'SENT', ?, ?, ?)", n, ', '),
 );
-const readBack = perCount((n) => `select id, seq, sender_id, client_message_id from messages where ${repeat('(sender_id = ? and client_message_id = ?)', n, ' or ')}`);
+const readBack = perCount(
+  (c) => `select id, conversation_id, seq from messages where ${repeat('(conversation_id = ? and seq > (select last_seq from conversations where id = ?) - ?)', c, ' or ')}`,
+);
 
 /**
  * The text of a private batch on MySQL, `n` messages over `c` conversations, sent as one query: advance each
  * conversation's last seq by its count of messages (which locks the rows, in primary-key order, so two nodes'
  * batches cannot deadlock on them), insert the rows with each seq read from the conversation just advanced (a
- * missing conversation gives a null seq, and its row's foreign key refuses it anyway), read the new rows' ids
- * back by client id (no reliance on how the server hands out auto-increments), commit. Its result of rows is
- * the fourth. Parameters: per conversation (id, count), per conversation (id, last createdAt), the conversation
- * ids, per message (conversation, conversation, messages of it after this one, sender, type, content, client id,
- * mentions, createdAt), per message (sender, client id).
+ * missing conversation gives a null seq, and its row's foreign key refuses it anyway), read the new rows back
+ * by (conversation, seq) range (no reliance on how the server hands out auto-increments, nor on a client id
+ * coming back as it was sent), commit. Its result of rows is the fourth. Parameters: per conversation (id,
+ * count), per conversation (id, last createdAt), the conversation ids, per message (conversation, conversation,
+ * messages of it after this one, sender, type, content, client id, mentions, createdAt), per conversation (id,
+ * id, count).
  */
-const fastBatch = (n: number, c: number): string => `start transaction;\n${advance(c)};\n${insertRows(n)};\n${readBack(n)};\ncommit`;
+const fastBatch = (n: number, c: number): string => `start transaction;\n${advance(c)};\n${insertRows(n)};\n${readBack(c)};\ncommit`;
 
 /**
  * Storage of messages, in plain SQL: sends are stored by group commit (many messages, one short transaction of a
@@ -277,9 +280,9 @@ export class MessageStore {
    * way then tries alone, to name the cause.
    */
   private async flushFast(batch: Item[]): Promise<void> {
-    let rows: Row[];
+    let records: MessageRecord[];
     try {
-      rows = await this.storeFast(batch);
+      records = await this.storeFast(batch);
     } catch (error) {
       if (isRowError(error)) {
         if (batch.length === 1) return this.settleOne(batch[0]!);
@@ -292,36 +295,49 @@ export class MessageStore {
       if (retryOneByOne(error)) return this.flushCarefully(batch);
       throw error;
     }
-    const byClient = new Map(rows.map((row) => [clientKey(String(row.sender_id), String(row.client_message_id)), row]));
-    const records = batch.map(({ input }) => {
-      const row = byClient.get(clientKey(input.senderId, input.clientMessageId));
-      if (!row) throw new Error(`message ${input.senderId}:${input.clientMessageId} was not read back after its insert`);
-      return recordOf(input, String(row.id), Number(row.seq), undefined);
-    });
     batch.forEach((item, i) => item.resolve(records[i]!));
   }
 
-  /** Runs {@link fastBatch} for a batch and returns the stored rows' ids and seqs, keyed by their client ids. */
-  private async storeFast(batch: Item[]): Promise<Row[]> {
+  /** Runs {@link fastBatch} for a batch and returns each append's record. */
+  private async storeFast(batch: Item[]): Promise<MessageRecord[]> {
     // How many messages each conversation takes, and for each message how many of its conversation come after it:
     // its seq is the conversation's new last seq minus that.
     const counts = new Map<string, number>();
     for (const { input } of batch) counts.set(input.conversationId, (counts.get(input.conversationId) ?? 0) + 1);
-    const seen = new Map<string, number>();
     const lastAt = new Map<string, number>();
     const params: unknown[] = [];
     for (const [id, n] of counts) params.push(id, n);
     for (const { input } of batch) lastAt.set(input.conversationId, input.createdAt);
     for (const [id, at] of lastAt) params.push(id, at);
     params.push(...counts.keys());
+    const rank: number[] = [];
+    const seen = new Map<string, number>();
     for (const { input: m } of batch) {
-      const k = (seen.get(m.conversationId) ?? 0) + 1;
-      seen.set(m.conversationId, k);
-      params.push(m.conversationId, m.conversationId, counts.get(m.conversationId)! - k, m.senderId, m.type, m.content, m.clientMessageId, mentionsOf(m), m.createdAt);
+      const k = seen.get(m.conversationId) ?? 0;
+      seen.set(m.conversationId, k + 1);
+      rank.push(k);
+      params.push(m.conversationId, m.conversationId, counts.get(m.conversationId)! - k - 1, m.senderId, m.type, m.content, m.clientMessageId, mentionsOf(m), m.createdAt);
     }
-    for (const { input: m } of batch) params.push(m.senderId, m.clientMessageId);
+    for (const [id, n] of counts) params.push(id, id, n);
     const results = await this.db.script!(fastBatch(batch.length, counts.size), params);
-    return results[3] as Row[];
+
+    // Each conversation's new rows in seq order: its k-th append in arrival order took the k-th of them.
+    const taken = new Map<string, Row[]>();
+    for (const row of results[3] as Row[]) {
+      const id = String(row.conversation_id);
+      const rows = taken.get(id);
+      if (rows) rows.push(row);
+      else taken.set(id, [row]);
+    }
+    for (const rows of taken.values()) rows.sort((a, b) => Number(a.seq) - Number(b.seq));
+    return batch.map(({ input }, i) => {
+      const rows = taken.get(input.conversationId);
+      if (!rows || rows.length !== counts.get(input.conversationId)) {
+        throw new Error(`the messages of conversation ${input.conversationId} were not read back after their insert`);
+      }
+      const row = rows[rank[i]!]!;
+      return recordOf(input, String(row.id), Number(row.seq), undefined);
+    });
   }
 
   /**
