@@ -10,6 +10,7 @@ import { bearer } from '../auth/tokens';
 import { formatError } from '../common/errors';
 import type { Logger } from '../common/logger';
 import { clientAddress } from './client-address';
+import { DirectExecution } from './direct-execution';
 import { costError, depthRule, MAX_TOKENS, type OperationLimits } from './limits';
 import { pagedResultsRule } from './paged-results-rule';
 import { createPlaygroundHandler } from './playground';
@@ -103,6 +104,7 @@ export async function createHttpServer(options: HttpOptions): Promise<HttpServer
     plugins: [costPlugin],
   });
   await apollo.start();
+  const direct = new DirectExecution({ schema, limits, introspection: options.introspection, log });
   const playground = createPlaygroundHandler({ endpointPath: '/graphql' });
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -141,26 +143,36 @@ export async function createHttpServer(options: HttpOptions): Promise<HttpServer
         return sendJson(res, 415, { errors: [{ message: 'content-type: use application/json', extensions: { code: 'BAD_USER_INPUT' } }] });
       }
     }
+    const started = process.hrtime.bigint();
+    const context = async (): Promise<RequestContext> => {
+      const viewer = await auth.authenticate(bearer(req.headers.authorization));
+      return {
+        viewer,
+        requestId,
+        // Only the front door's mutations read it; the send path pays nothing for it.
+        get clientAddress() {
+          return clientAddress(req, options.trustProxyHops);
+        },
+        log: requestLog,
+        loaders: createLoaders(options.lookups, viewer?.userId),
+      };
+    };
+    const answered = await direct.run({ method: req.method ?? 'GET', accept: req.headers.accept, body }, context);
+    if (answered) {
+      res.statusCode = answered.status;
+      res.setHeader('cache-control', 'no-store');
+      res.setHeader('content-type', answered.contentType);
+      res.end(answered.body);
+      requestLog.debug({ status: answered.status, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'graphql request');
+      return;
+    }
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
-    const started = process.hrtime.bigint();
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-      context: async () => {
-        const viewer = await auth.authenticate(bearer(req.headers.authorization));
-        return {
-          viewer,
-          requestId,
-          // Only the front door's mutations read it; the send path pays nothing for it.
-          get clientAddress() {
-            return clientAddress(req, options.trustProxyHops);
-          },
-          log: requestLog,
-          loaders: createLoaders(options.lookups, viewer?.userId),
-        };
-      },
+      context,
     });
     for (const [key, value] of result.headers) res.setHeader(key, value);
     res.statusCode = result.status ?? 200;
