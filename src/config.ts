@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { FrontDoorLimits } from './auth/throttle';
 
@@ -82,6 +83,12 @@ export interface Config {
   sessionRecheckSeconds: number;
   /** Subscriptions one socket may run at once (queries and mutations are not counted). @default 10 */
   wsMaxSubscriptions: number;
+  /**
+   * Processes that serve the platform role (node:cluster workers sharing one port; each is a node of its own).
+   * Only the platform role, which keeps no state between requests, may run more than one.
+   * @default one per core (os.availableParallelism()) when the role is platform, else 1
+   */
+  workers: number;
 }
 
 /** Every environment variable {@link loadConfig} reads; deployment files are checked against this list. */
@@ -119,6 +126,7 @@ export const CONFIG_VARIABLES = [
   'NODE_LIVENESS_RENEW_SECONDS',
   'SESSION_RECHECK_SECONDS',
   'WS_MAX_SUBSCRIPTIONS',
+  'IM_WORKERS',
 ] as const;
 
 /** A setting that could not be used; the message names the variable. */
@@ -234,6 +242,11 @@ export function loadConfig(env: Env = process.env): Config {
   if (nodeLivenessRenewSeconds >= nodeLivenessTtlSeconds) {
     throw new ConfigError('NODE_LIVENESS_RENEW_SECONDS must be shorter than NODE_LIVENESS_TTL_SECONDS, or live nodes would be declared dead');
   }
+  const workers = int(env, 'IM_WORKERS', role === 'platform' ? os.availableParallelism() : 1, 1, 64);
+  if (workers > 1 && role !== 'platform') {
+    throw new ConfigError(`IM_WORKERS=${workers} needs IM_ROLE=platform: push nodes hold sockets, and the embedded default one database file`);
+  }
+  if (workers > 1 && nodeId !== undefined) throw new ConfigError('IM_NODE_ID names one node: leave it unset when IM_WORKERS > 1 (each worker takes an id)');
   return {
     port: int(env, 'PORT', 4000, 0, 65535),
     host: env.HOST || '0.0.0.0',
@@ -270,5 +283,6 @@ export function loadConfig(env: Env = process.env): Config {
     nodeLivenessRenewSeconds,
     sessionRecheckSeconds: int(env, 'SESSION_RECHECK_SECONDS', 60, 1, 60),
     wsMaxSubscriptions: int(env, 'WS_MAX_SUBSCRIPTIONS', 10, 1, 1000),
+    workers,
   };
 }

@@ -1,9 +1,14 @@
 import 'reflect-metadata';
+import cluster from 'node:cluster';
 import { startApp } from './app';
 import { createLogger } from './common/logger';
 import { ConfigError, loadConfig } from './config';
+import { runWorkers } from './workers';
 
-/** `npm start`: read the configuration, start this node, and stop cleanly on SIGTERM or SIGINT. */
+/**
+ * `npm start`: read the configuration, start this node (or, for a platform role with IM_WORKERS > 1, its
+ * workers, each of which runs this again as a node), and stop cleanly on SIGTERM or SIGINT.
+ */
 async function main(): Promise<void> {
   let config;
   try {
@@ -16,6 +21,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const log = createLogger(config.logLevel);
+  if (config.workers > 1 && cluster.isPrimary) return runWorkers(config, log);
   const app = await startApp(config, log);
   log.info(`GraphQL API and playground at ${app.url}/graphql`);
   let stopping = false;

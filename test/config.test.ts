@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { ConfigError, loadConfig } from '../src/config';
 
 const base = { DATA_DIR: '/tmp/im-config-test', JWT_SECRET: 'a-secret-that-is-long-enough' };
@@ -26,6 +27,18 @@ describe('configuration', () => {
   it('should leave the node id to Redis allocation in a cluster unless IM_NODE_ID is set', () => {
     expect(loadConfig({ ...base, REDIS_URL: 'redis://127.0.0.1:6379/5', IM_ROLE: 'push' }).nodeId).toBeUndefined();
     expect(loadConfig({ ...base, REDIS_URL: 'redis://127.0.0.1:6379/5', IM_NODE_ID: '101' }).nodeId).toBe('101');
+  });
+
+  it('should run one platform process per core unless IM_WORKERS says otherwise, and one process in other roles', () => {
+    const cluster = { ...base, REDIS_URL: 'redis://127.0.0.1:6379/5' };
+    expect(loadConfig({ ...cluster, IM_ROLE: 'platform' }).workers).toBe(os.availableParallelism());
+    expect(loadConfig({ ...cluster, IM_ROLE: 'platform', IM_WORKERS: '3' }).workers).toBe(3);
+    expect(loadConfig({ ...cluster, IM_ROLE: 'push' }).workers).toBe(1);
+    expect(loadConfig(base).workers).toBe(1);
+    expect(refusal({ ...cluster, IM_ROLE: 'push', IM_WORKERS: '2' })).toMatch(/^IM_WORKERS=2 needs IM_ROLE=platform/);
+    expect(refusal({ IM_WORKERS: '2' })).toMatch(/^IM_WORKERS=2 needs IM_ROLE=platform/);
+    expect(refusal({ ...cluster, IM_ROLE: 'platform', IM_WORKERS: '2', IM_NODE_ID: 'p1' })).toMatch(/^IM_NODE_ID /);
+    expect(refusal({ IM_WORKERS: '0' })).toMatch(/^IM_WORKERS /);
   });
 
   it('should name the variable of every bad value', () => {
