@@ -98,6 +98,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
     log,
     limits,
     bodyLimitBytes: config.bodyLimitBytes,
+    maxInFlight: config.httpMaxInFlight,
     trustProxyHops: config.trustProxyHops,
     introspection: config.introspection,
     graphql: config.role !== 'push',

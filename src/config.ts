@@ -54,6 +54,11 @@ export interface Config {
   trustProxyHops: number;
   /** Largest accepted HTTP request body. @default 1048576 */
   bodyLimitBytes: number;
+  /**
+   * GraphQL requests over HTTP one process serves at once; the next gets 503 with Retry-After, so that past its
+   * capacity a node answers at once instead of queueing without bound. @default 1000
+   */
+  httpMaxInFlight: number;
   /** Deepest accepted query. @default 12 */
   queryMaxDepth: number;
   /**
@@ -127,6 +132,7 @@ export const CONFIG_VARIABLES = [
   'SESSION_RECHECK_SECONDS',
   'WS_MAX_SUBSCRIPTIONS',
   'IM_WORKERS',
+  'HTTP_MAX_IN_FLIGHT',
 ] as const;
 
 /** A setting that could not be used; the message names the variable. */
@@ -273,6 +279,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     trustProxyHops: int(env, 'TRUST_PROXY', 0, 0, 10),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    httpMaxInFlight: int(env, 'HTTP_MAX_IN_FLIGHT', 1000, 1, 1_000_000),
     queryMaxDepth: int(env, 'QUERY_MAX_DEPTH', 12, 2, 100),
     queryMaxCost: int(env, 'QUERY_MAX_COST', 50000, 10, 1000000),
     accessTokenTtlSeconds: int(env, 'ACCESS_TOKEN_TTL_SECONDS', 1800, 10, 86400),

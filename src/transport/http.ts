@@ -25,6 +25,8 @@ export interface HttpOptions {
   limits: OperationLimits;
   /** Largest request body accepted. */
   bodyLimitBytes: number;
+  /** GraphQL requests served at once; the next is answered 503 with Retry-After. */
+  maxInFlight: number;
   /** Reverse proxies in front whose X-Forwarded-For entries are believed. @default 0 */
   trustProxyHops: number;
   /** Whether introspection (and so the playground's docs) is on. */
@@ -69,6 +71,9 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
   });
 }
 
+/** What a client is told to wait before retrying a request refused because the node is at capacity. */
+const BUSY_RETRY_AFTER_SECONDS = 1;
+
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
   res.end(JSON.stringify(body));
@@ -107,6 +112,7 @@ export async function createHttpServer(options: HttpOptions): Promise<HttpServer
   const direct = new DirectExecution({ schema, limits, introspection: options.introspection, log });
   const playground = createPlaygroundHandler({ endpointPath: '/graphql' });
 
+  let inFlight = 0;
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
@@ -117,6 +123,20 @@ export async function createHttpServer(options: HttpOptions): Promise<HttpServer
     if (options.graphql && playground(req, res)) return;
     if (url.pathname !== '/graphql' || !options.graphql) return sendJson(res, 404, { error: 'not found' });
 
+    if (inFlight >= options.maxInFlight) {
+      // Past capacity a queue only adds latency to every request behind it: refuse at once, and say when to retry.
+      const error = { message: `server busy: ${options.maxInFlight} requests in flight; retry after ${BUSY_RETRY_AFTER_SECONDS} s`, extensions: { code: 'RATE_LIMITED', retryAfterMs: BUSY_RETRY_AFTER_SECONDS * 1000 } };
+      return sendJson(res, 503, { errors: [error] }, { 'retry-after': String(BUSY_RETRY_AFTER_SECONDS) });
+    }
+    inFlight++;
+    try {
+      await serveGraphql(req, res, url);
+    } finally {
+      inFlight--;
+    }
+  };
+
+  const serveGraphql = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 64)) || randomUUID();
     const requestLog = log.child({ requestId });
     res.setHeader('x-request-id', requestId);
