@@ -145,44 +145,45 @@ export class RedisDeliveryEngine implements DeliveryEngine {
     }
   }
 
-  /** Writes the envelopes of `batch`, in order, in one pipeline; settles each call, never throws. */
+  /**
+   * Writes the envelopes of `batch` in one pipeline: one RPUSH per target node carrying that node's envelopes in
+   * call order, and one PEXPIRE per node. Settles each call, never throws; a node's failed command fails the
+   * calls with an envelope for that node.
+   */
   private async writePushes(batch: PendingPush[]): Promise<void> {
-    const pipeline = this.redis.pipeline();
-    /** Per call with something to push: where its replies end. */
-    const ends: [PendingPush, number][] = [];
-    let commands = 0;
+    const byNode = new Map<string, { envelopes: string[]; calls: PendingPush[] }>();
     for (const push of batch) {
-      if (push.byNode.size === 0) continue;
       for (const [nodeId, users] of push.byNode) {
-        const key = this.queueKey(nodeId);
-        pipeline.rpush(key, JSON.stringify({ ...push.delivery, users }));
-        // Refreshed on every push, so only the queue of a node that stopped consuming runs out.
-        pipeline.pexpire(key, this.queueTtlMs);
-        commands += 2;
+        let node = byNode.get(nodeId);
+        if (!node) byNode.set(nodeId, (node = { envelopes: [], calls: [] }));
+        node.envelopes.push(JSON.stringify({ ...push.delivery, users }));
+        node.calls.push(push);
       }
-      ends.push([push, commands]);
     }
-    if (ends.length === 0) return;
-    let replies: [Error | null, unknown][] | null;
+    if (byNode.size === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const [nodeId, { envelopes }] of byNode) {
+      const key = this.queueKey(nodeId);
+      pipeline.rpush(key, ...envelopes);
+      // Refreshed on every push, so only the queue of a node that stopped consuming runs out.
+      pipeline.pexpire(key, this.queueTtlMs);
+    }
+    const failed = new Map<PendingPush, unknown>();
     try {
       this.pushPipelines++;
-      replies = await pipeline.exec();
+      const replies = await pipeline.exec();
       if (!replies) throw new Error('pipeline was discarded');
+      [...byNode.values()].forEach(({ calls }, i) => {
+        const err = replies[2 * i]![0] ?? replies[2 * i + 1]![0];
+        if (err) for (const push of calls) failed.set(push, err);
+      });
     } catch (err) {
-      for (const [push] of ends) push.settle(err);
-      return;
+      for (const push of batch) failed.set(push, err);
     }
-    let start = 0;
-    for (const [push, end] of ends) {
-      const err = replies.slice(start, end).find(([e]) => e)?.[0];
-      start = end;
-      if (err) {
-        push.settle(err);
-        continue;
-      }
-      for (const nodeId of push.byNode.keys()) this.enqueued.set(nodeId, (this.enqueued.get(nodeId) ?? 0) + 1);
-      push.settle();
+    for (const [nodeId, { calls }] of byNode) {
+      for (const push of calls) if (!failed.has(push)) this.enqueued.set(nodeId, (this.enqueued.get(nodeId) ?? 0) + 1);
     }
+    for (const push of batch) if (push.byNode.size > 0) push.settle(failed.get(push));
   }
 
   async consume(handler: (envelope: Envelope) => void): Promise<void> {
