@@ -69,7 +69,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
   const store = new MessageStore(db);
   const contacts = new ContactsService(db, users, store, groups, notifier);
   const sendLimit = limiters.bursty('messages', { ratePerSecond: config.messageRatePerSecond, burst: config.messageRateBurst });
-  const messages = new MessagesService(db, store, contacts, groups, users, presence, notifier, sendLimit);
+  const messages = new MessagesService(db, store, contacts, groups, users, notifier, sendLimit);
   const hub = new Hub(engine, presence.changed, log);
 
   const instances = new Map<unknown, unknown>([

@@ -61,6 +61,19 @@ describe('private messages', () => {
       });
     });
 
+    it("should tell whether the sender is online, in the answer and in the recipient's event", async () => {
+      const { a, b } = await pair('presence');
+      const SEND_ONLINE = `mutation($input: SendMessageInput!) { sendMessage(input: $input) { id sender { id online } } }`;
+      const bobEvents = await listen(b);
+      const offline = (await ok(server, SEND_ONLINE, { input: { toUserId: b.id, content: 'from no socket', clientMessageId: nextCmid() } }, a.token)).sendMessage;
+      expect(offline.sender).toEqual({ id: a.id, online: false });
+      expect((await bobEvents.next((e) => e.message?.id === offline.id)).message.sender).toEqual({ id: a.id, online: false });
+      await listen(a);
+      const online = (await ok(server, SEND_ONLINE, { input: { toUserId: b.id, content: 'from a socket', clientMessageId: nextCmid() } }, a.token)).sendMessage;
+      expect(online.sender).toEqual({ id: a.id, online: true });
+      expect((await bobEvents.next((e) => e.message?.id === online.id)).message.sender).toEqual({ id: a.id, online: true });
+    });
+
     it('should only deliver between friends: a stranger gets FORBIDDEN, an unknown user NOT_FOUND', async () => {
       const a = await register(server, 'strA');
       const b = await register(server, 'strB');

@@ -48,17 +48,20 @@ export class MemoryDeliveryEngine implements DeliveryEngine {
     return new Set(userIds.filter((id) => (this.broker.routes.get(id)?.size ?? 0) > 0));
   }
 
-  async deliver(userIds: readonly string[], delivery: Delivery): Promise<void> {
+  async deliver(userIds: readonly string[], delivery: Delivery, routed?: (online: ReadonlySet<string>) => void): Promise<void> {
     const byNode = new Map<string, string[]>();
+    const online = new Set<string>();
     for (const userId of new Set(userIds)) {
       const nodes = new Set<string>();
       for (const route of this.broker.routes.get(userId)?.values() ?? []) nodes.add(route.nodeId);
+      if (nodes.size > 0) online.add(userId);
       for (const node of nodes) {
         const list = byNode.get(node);
         if (list) list.push(userId);
         else byNode.set(node, [userId]);
       }
     }
+    routed?.(online);
     for (const [nodeId, users] of byNode) {
       const consumer = this.broker.consumers.get(nodeId);
       this.broker.enqueued.set(nodeId, (this.broker.enqueued.get(nodeId) ?? 0) + 1);

@@ -89,8 +89,10 @@ export class PubSubDeliveryEngine implements DeliveryEngine {
     return new Set((await this.routes.lookup(userIds)).keys());
   }
 
-  async deliver(userIds: readonly string[], delivery: Delivery): Promise<void> {
+  async deliver(userIds: readonly string[], delivery: Delivery, routed?: (online: ReadonlySet<string>) => void): Promise<void> {
     const unique = [...new Set(userIds)];
+    // Topics need no lookup; presence does, and only when asked for.
+    if (routed) routed(await this.online(unique));
     this.published += unique.length;
     await Promise.all(unique.map((userId) => this.pubsub.publish(this.topic(userId), delivery)));
   }

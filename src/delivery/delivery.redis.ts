@@ -98,7 +98,7 @@ export class RedisDeliveryEngine implements DeliveryEngine {
     return new Set((await this.routes.lookup(userIds)).keys());
   }
 
-  async deliver(userIds: readonly string[], delivery: Delivery): Promise<void> {
+  async deliver(userIds: readonly string[], delivery: Delivery, routed?: (online: ReadonlySet<string>) => void): Promise<void> {
     // Queued at call time, so pushes go out in call order whenever each call's lookup completes.
     const push: PendingPush = { ready: false, byNode: new Map(), delivery, settle: () => undefined };
     const settled = new Promise<void>((resolve, reject) => {
@@ -114,6 +114,7 @@ export class RedisDeliveryEngine implements DeliveryEngine {
           else push.byNode.set(nodeId, [userId]);
         }
       }
+      routed?.(new Set(routes.keys()));
     } catch (err) {
       // Stays in the queue as a no-op, so the calls behind it are not held up.
       push.byNode.clear();

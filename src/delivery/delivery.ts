@@ -39,6 +39,9 @@ export interface Attachment {
  * - At most once: an envelope whose node dies before consuming it is lost; clients catch up on reconnect.
  * - Failure: `deliver` rejects when the transport is down; callers log it and go on, since what was
  *   persisted stays readable.
+ * - `routed`, when given, is called once with the recipients that have a live terminal, from the same routing
+ *   lookup that addresses the envelopes, before the event is serialized or handed to any node: the caller fills
+ *   presence fields of recipients inside the event without asking again. It is not called when the lookup fails.
  * - `attach`/`detach` keep the routing records; `attach` resolves true when the user had no live terminal
  *   anywhere before, `detach` true when the user has none left (presence transitions). An `attach` that
  *   rejects leaves nothing behind: no record that a later renewal writes back, no subscription that makes
@@ -53,8 +56,8 @@ export interface DeliveryEngine {
   detach(attachment: Attachment): Promise<boolean>;
   /** The subset of `userIds` with at least one live terminal anywhere. */
   online(userIds: readonly string[]): Promise<Set<string>>;
-  /** Routes `delivery` to every node holding a terminal of one of `userIds`. */
-  deliver(userIds: readonly string[], delivery: Delivery): Promise<void>;
+  /** Routes `delivery` to every node holding a terminal of one of `userIds`; see `routed` above. */
+  deliver(userIds: readonly string[], delivery: Delivery, routed?: (online: ReadonlySet<string>) => void): Promise<void>;
   /** Starts handing this node's envelopes to `handler`, in queue order. Call once. */
   consume(handler: (envelope: Envelope) => void): Promise<void>;
   /** Whether the transport is reachable (readiness). */

@@ -12,11 +12,14 @@ export class Notifier {
     private readonly log: Logger,
   ) {}
 
-  /** Sends `event` to every live terminal of `userIds`. */
-  async send(userIds: readonly string[], event: ImEventPayload, options: Omit<Delivery, 'event'> = {}): Promise<void> {
+  /**
+   * Sends `event` to every live terminal of `userIds`. `routed` sees which of them are online, from the routing
+   * lookup itself, before the event leaves (see DeliveryEngine.deliver).
+   */
+  async send(userIds: readonly string[], event: ImEventPayload, options: Omit<Delivery, 'event'> = {}, routed?: (online: ReadonlySet<string>) => void): Promise<void> {
     if (userIds.length === 0) return;
     try {
-      await this.engine.deliver(userIds, { ...options, event });
+      await this.engine.deliver(userIds, { ...options, event }, routed);
     } catch (err) {
       this.log.error({ err, event: event.__typename }, 'delivery failed; recipients will catch up');
     }

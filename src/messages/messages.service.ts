@@ -11,7 +11,6 @@ import type { Viewer } from '../auth/context';
 import { visibleLastSeq, type ContactsService, type Membership } from '../contacts/contacts.service';
 import type { Notifier } from '../delivery/notifier';
 import { MODERATORS, type GroupsService } from '../groups/groups.service';
-import type { PresenceService } from '../presence/presence.service';
 import type { User } from '../users/user.types';
 import type { UsersService } from '../users/users.service';
 import { toMessages } from './message.views';
@@ -52,7 +51,6 @@ export class MessagesService {
     private readonly contacts: ContactsService,
     private readonly groups: GroupsService,
     private readonly users: UsersService,
-    private readonly presence: PresenceService,
     private readonly notifier: Notifier,
     private readonly limiter: RateLimiter,
   ) {}
@@ -122,8 +120,12 @@ export class MessagesService {
       // Nobody else can have read past a seq that did not exist a moment ago.
       readCount: 0,
     };
-    await this.presence.fill([message.sender, ...message.mentions]);
-    await this.notifier.send(route.recipients ?? record.members!, { __typename: 'MessageEvent', message });
+    // The sender and the mentioned users are recipients (mentions are members at this seq): the lookup that
+    // routes the event tells whether they are online, and no other is needed.
+    const unknown = [message.sender, ...message.mentions].filter((user) => user.online === undefined);
+    await this.notifier.send(route.recipients ?? record.members!, { __typename: 'MessageEvent', message }, {}, (online) => {
+      for (const user of unknown) user.online = online.has(user.id);
+    });
     return message;
   }
 

@@ -131,6 +131,22 @@ export function deliveryEngineSuite(name: string, factory: () => Promise<EngineP
       expect(await a.online([u1, u2, u3])).toEqual(new Set([u1]));
     });
 
+    it('should tell `routed` which recipients are online, before any node gets the event', async () => {
+      const [on1, on2, off] = [uid('on'), uid('on'), uid('off')];
+      await a.attach({ userId: on1, terminal: 'WEB', connectionId: 'r1' });
+      await b.attach({ userId: on2, terminal: 'WEB', connectionId: 'r2' });
+      const seen: Array<ReadonlySet<string>> = [];
+      const payload = { __typename: 'TypingEvent', conversationId: '7', user: { id: on1, online: undefined as boolean | undefined } } as any;
+      await a.deliver([on1, on2, off], { event: payload }, (online) => {
+        seen.push(online);
+        // What the caller fills in here is what every node receives.
+        payload.user.online = online.has(on1);
+      });
+      expect(seen).toEqual([new Set([on1, on2])]);
+      await eventually(() => gotA.length > 0 && gotB.length > 0, 3000, 'both nodes got the event');
+      for (const envelope of [...gotA, ...gotB]) expect((envelope.event as any).user.online).toBe(true);
+    });
+
     it(`should deliver ${batched ? 'one envelope per node, listing' : 'to each node exactly'} that node’s recipients, and nothing to offline users`, async () => {
       const [a1, a2, b1, both, off] = [uid('a1'), uid('a2'), uid('b1'), uid('both'), uid('off')];
       await a.attach({ userId: a1, terminal: 'WEB', connectionId: 'x1' });
