@@ -138,7 +138,9 @@ export async function createHttpServer(options: HttpOptions): Promise<HttpServer
 
   const serveGraphql = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 64)) || randomUUID();
-    const requestLog = log.child({ requestId });
+    // Most requests log nothing: the child logger is made on first use.
+    let requestLog: Logger | undefined;
+    const logOfRequest = (): Logger => (requestLog ??= log.child({ requestId }));
     res.setHeader('x-request-id', requestId);
     res.setHeader('vary', 'Accept');
     let body: unknown = undefined;
@@ -173,7 +175,9 @@ export async function createHttpServer(options: HttpOptions): Promise<HttpServer
         get clientAddress() {
           return clientAddress(req, options.trustProxyHops);
         },
-        log: requestLog,
+        get log() {
+          return logOfRequest();
+        },
         loaders: createLoaders(options.lookups, viewer?.userId),
       };
     };
@@ -183,7 +187,7 @@ export async function createHttpServer(options: HttpOptions): Promise<HttpServer
       res.setHeader('cache-control', 'no-store');
       res.setHeader('content-type', answered.contentType);
       res.end(answered.body);
-      requestLog.debug({ status: answered.status, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'graphql request');
+      if (log.isLevelEnabled('debug')) logOfRequest().debug({ status: answered.status, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'graphql request');
       return;
     }
     const headers = new HeaderMap();
@@ -202,7 +206,7 @@ export async function createHttpServer(options: HttpOptions): Promise<HttpServer
       for await (const chunk of result.body.asyncIterator) res.write(chunk);
       res.end();
     }
-    requestLog.debug({ status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'graphql request');
+    if (log.isLevelEnabled('debug')) logOfRequest().debug({ status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'graphql request');
   };
 
   const server = createServer((req, res) => {
