@@ -101,15 +101,30 @@ const CLK_TCK = (() => {
   }
 })();
 
-/** utime+stime of a process in seconds, or NaN when it cannot be read. */
+/**
+ * CPU seconds of a process and its children (a platform's IM_WORKERS), or NaN when it cannot be read: its own
+ * utime+stime, that of children it has reaped (cutime+cstime), and that of its live children, recursively.
+ */
 export function cpuSeconds(pid) {
+  let total;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+    total = (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / CLK_TCK;
   } catch {
     return NaN;
   }
+  let children = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    // no children file: count the process alone
+  }
+  for (const child of children) {
+    const used = cpuSeconds(child);
+    if (Number.isFinite(used)) total += used;
+  }
+  return total;
 }
 
 /** VmRSS (and VmHWM) of a process in KB. */
