@@ -110,8 +110,6 @@ export class Cluster {
       LOG_LEVEL: 'warn',
       // As the production image runs (deploy/Dockerfile): graphql-js, among others, skips its development checks.
       NODE_ENV: 'production',
-      // The platform's worker processes: the server's default (one per core) unless BENCH_WORKERS says otherwise.
-      ...(process.env.BENCH_WORKERS ? { IM_WORKERS: process.env.BENCH_WORKERS } : {}),
       RATE_LIMIT_MESSAGES_PER_SECOND: '100000',
       RATE_LIMIT_MESSAGES_BURST: '100000',
       // Whatever a scenario does at the front door comes from this machine's one address, thousands of users' worth.
@@ -135,7 +133,9 @@ export class Cluster {
   }
 
   async node(name, role) {
-    const node = await startNode(name, { ...this.env, IM_ROLE: role });
+    // The platform's worker processes: the server's default (one per core) unless BENCH_WORKERS says otherwise.
+    const workers = role === 'platform' && process.env.BENCH_WORKERS ? { IM_WORKERS: process.env.BENCH_WORKERS } : {};
+    const node = await startNode(name, { ...this.env, ...workers, IM_ROLE: role });
     this.nodes.push(node);
     return node;
   }
