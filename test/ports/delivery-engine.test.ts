@@ -212,9 +212,12 @@ if (!redisUrl) {
         const answers = await Promise.all(asked.map((users) => a.online(users)));
         expect(answers).toEqual([new Set([onA[0]]), new Set([onA[1], onB[0], onA[0]]), new Set(), new Set(), new Set([onB[0]])]);
         expect(pipelines).toHaveBeenCalledTimes(1);
-        // Each user read once, however many callers asked.
-        const hgetall = pipelines.mock.results[0]!.value._queue.map((c: { name: string }) => c.name);
-        expect(hgetall).toEqual(['hgetall', 'hgetall', 'hgetall', 'hgetall']);
+        // Each user read once, however many callers asked: one script call naming each user's key once.
+        const queue: Array<{ args: unknown[] }> = pipelines.mock.results[0]!.value._queue;
+        expect(queue).toHaveLength(1);
+        const [, count, ...keys] = queue[0]!.args as string[];
+        expect(Number(count)).toBe(keys.length);
+        expect(keys.map((key) => key.slice(key.lastIndexOf(':route:') + ':route:'.length)).sort()).toEqual([...onA, ...onB, off].sort());
       });
 
       it('should coalesce concurrent deliver() calls into one lookup and one push pipeline, one envelope per node per call, in call order', async () => {
