@@ -1,11 +1,19 @@
 import type { ImEventPayload } from '../events/event.types';
 
+/** What a stream tells the one that made it; one object for all streams, so a stream holds no closures. */
+export interface StreamOwner<T> {
+  /** Called once when the stream's backlog would pass its limit. */
+  overflowed(stream: EventStream<T>): void;
+  /** Called once when the stream ends, however it ends. */
+  ended(stream: EventStream<T>): void;
+}
+
 /**
  * One subscription's queue of events: an async iterator that the transport drains at the socket's pace.
  * Pushing never waits. A stream whose backlog reaches `limit` is a client that cannot keep up; it is
- * ended through `onOverflow` instead of letting one slow socket hold memory or stall dispatch for everyone.
+ * ended through its owner's `overflowed` instead of letting one slow socket hold memory or stall dispatch for everyone.
  */
-export class EventStream implements AsyncIterableIterator<ImEventPayload> {
+export class EventStream<T = unknown> implements AsyncIterableIterator<ImEventPayload> {
   private buffer: ImEventPayload[] = [];
   private waiting: ((result: IteratorResult<ImEventPayload>) => void) | undefined;
   private ended = false;
@@ -17,13 +25,13 @@ export class EventStream implements AsyncIterableIterator<ImEventPayload> {
 
   /**
    * @param limit largest backlog before the stream counts as overflowing
-   * @param onOverflow called once when the backlog would pass `limit`
-   * @param onEnd called once when the stream ends, however it ends
+   * @param owner told when it overflows and when it ends
+   * @param of what the stream belongs to, for the owner
    */
   constructor(
     private readonly limit: number,
-    private readonly onOverflow: () => void,
-    private readonly onEnd: () => void,
+    private readonly owner: StreamOwner<T>,
+    readonly of: T,
   ) {}
 
   /** Queues an event without waiting; false when the stream has ended or overflowed. */
@@ -38,7 +46,7 @@ export class EventStream implements AsyncIterableIterator<ImEventPayload> {
     if (this.buffer.length >= this.limit) {
       // Once: the socket is being closed, and every later push would otherwise warn and close again.
       this.overflowed = true;
-      this.onOverflow();
+      this.owner.overflowed(this);
       return false;
     }
     this.buffer.push(event);
@@ -73,7 +81,7 @@ export class EventStream implements AsyncIterableIterator<ImEventPayload> {
     const waiting = this.waiting;
     this.waiting = undefined;
     waiting?.({ value: undefined, done: true });
-    this.onEnd();
+    this.owner.ended(this);
   }
 
   [Symbol.asyncIterator](): AsyncIterableIterator<ImEventPayload> {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../common/logger';
 import type { DeliveryEngine, Envelope } from './delivery';
-import { EventStream } from './event-stream';
+import { EventStream, type StreamOwner } from './event-stream';
 
 /** WebSocket close codes this server uses. */
 export const CloseCode = {
@@ -17,6 +17,14 @@ export const CloseCode = {
   serviceRestart: 1012,
 } as const;
 
+/**
+ * A random UUID as one flat string. randomUUID() builds it by concatenation, a chain of a dozen string pieces
+ * (some 400 bytes) that a connection's id would keep for the socket's life; this copy is 56.
+ */
+function flatUuid(): string {
+  return Buffer.from(randomUUID(), 'latin1').toString('latin1');
+}
+
 /** What the transport knows of one authenticated socket. */
 export interface SocketInfo {
   userId: string;
@@ -29,7 +37,7 @@ export interface SocketInfo {
 /** One live socket of this node, with the streams of its `events` subscriptions. */
 export interface LocalConnection extends SocketInfo {
   readonly id: string;
-  readonly streams: Set<EventStream>;
+  readonly streams: Set<EventStream<LocalConnection>>;
   /**
    * The code it is being closed with once an envelope said so (its last events may still be draining), so the
    * transport can refuse new operations at once, e.g. UNAUTHENTICATED once its session has ended.
@@ -57,6 +65,15 @@ export class Hub {
   private readonly releasing = new Set<Promise<void>>();
   private readonly maxBacklog: number;
   private readonly closeGraceMs: number;
+  /** Shared by every stream of this node, which would otherwise hold two closures each. */
+  private readonly streamOwner: StreamOwner<LocalConnection> = {
+    overflowed: (stream) => {
+      const connection = stream.of;
+      this.log.warn({ userId: connection.userId, connectionId: connection.id }, 'closing a connection that fell behind');
+      connection.close(CloseCode.tooSlow, 'too slow: reconnect and catch up');
+    },
+    ended: (stream) => stream.of.streams.delete(stream),
+  };
 
   constructor(
     private readonly engine: DeliveryEngine,
@@ -87,7 +104,7 @@ export class Hub {
    * when the routing record cannot be written: a socket no sender can find must not look connected here.
    */
   async open(info: SocketInfo): Promise<LocalConnection> {
-    const connection: LocalConnection = { ...info, id: randomUUID(), streams: new Set() };
+    const connection: LocalConnection = { ...info, id: flatUuid(), streams: new Set() };
     let set = this.byUser.get(info.userId);
     if (!set) this.byUser.set(info.userId, (set = new Set()));
     set.add(connection);
@@ -120,15 +137,8 @@ export class Hub {
   }
 
   /** A new `events` subscription on a connection. */
-  subscribe(connection: LocalConnection): EventStream {
-    const stream: EventStream = new EventStream(
-      this.maxBacklog,
-      () => {
-        this.log.warn({ userId: connection.userId, connectionId: connection.id }, 'closing a connection that fell behind');
-        connection.close(CloseCode.tooSlow, 'too slow: reconnect and catch up');
-      },
-      () => connection.streams.delete(stream),
-    );
+  subscribe(connection: LocalConnection): EventStream<LocalConnection> {
+    const stream = new EventStream(this.maxBacklog, this.streamOwner, connection);
     connection.streams.add(stream);
     // From here on an envelope for this user reaches the stream; tests of nodes in other processes wait for this line.
     this.log.debug({ userId: connection.userId, connectionId: connection.id }, 'events stream opened');

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { getOperationAST, specifiedRules, type GraphQLSchema } from 'graphql';
 import { CloseCode, handleProtocols, makeServer } from 'graphql-ws';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { AuthService } from '../auth/auth.service';
 import type { RequestContext } from '../auth/context';
 import { createLoaders, type Loaders, type Lookups } from '../auth/loaders';
@@ -14,6 +14,7 @@ import { subscribeSharingExecutions } from '../events/shared-execution';
 import { clientAddress } from './client-address';
 import { DocumentCache } from './document-cache';
 import { costError, depthRule, type OperationLimits } from './limits';
+import type { ImEventPayload } from '../events/event.types';
 import { pagedResultsRule } from './paged-results-rule';
 import { SessionWatch } from './session-watch';
 
@@ -55,6 +56,109 @@ interface SocketState {
   connection: LocalConnection;
 }
 
+/**
+ * A socket with what this transport keeps of it in its own fields: a push node holds tens of thousands, and
+ * fields cost a few bytes where a WeakMap entry or a closure per socket costs tens.
+ */
+class ImSocket extends WebSocket {
+  /** Answered the last heartbeat ping (or just opened). */
+  alive = true;
+  /** Set once connection_init was accepted. */
+  state: SocketState | undefined = undefined;
+  /** The ids of its subscription operations, running or just ended (queries and mutations are not capped). */
+  running: Set<string> | undefined = undefined;
+  /** Closes it unless connection_init comes in time; cleared (and dropped) once it came. */
+  initTimer: NodeJS.Timeout | undefined = undefined;
+  /** graphql-ws's handler of its messages, and what to call when it closed. */
+  handle: ((data: string) => Promise<void>) | undefined = undefined;
+  closed: ((code: number, reason: string) => Promise<void>) | undefined = undefined;
+}
+
+/**
+ * The socket as graphql-ws sees it, and the `extra` of its operations: one object with its methods on the
+ * prototype, instead of an object and three closures per socket.
+ */
+class ProtocolSocket {
+  constructor(
+    readonly socket: ImSocket,
+    /** Where it came from (not the upgrade request: mutations on the socket, login among them, are limited by it). */
+    readonly address: string,
+  ) {}
+
+  get protocol(): string {
+    return this.socket.protocol;
+  }
+
+  send(data: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (this.socket.readyState !== this.socket.OPEN) return resolve();
+      this.socket.send(data, (err) => (err ? reject(err) : resolve()));
+    });
+  }
+
+  close(code?: number, reason?: string): void {
+    this.socket.close(code, reason);
+  }
+
+  onMessage(handle: (data: string) => Promise<void>): void {
+    this.socket.handle = handle;
+  }
+}
+
+/** What every operation of this transport shares, so that each operation's context holds one reference to it. */
+interface Shared {
+  hub: Hub;
+  lookups: Lookups;
+  log: Logger;
+}
+
+/**
+ * One graphql-ws operation's context. It lives as long as the subscription, so a push node holds one per
+ * connection: a class (one shape, getters on the prototype) rather than a literal with accessors and closures,
+ * which V8 keeps as a dictionary of several hundred bytes; the request id and the loaders are made on first use.
+ */
+class OperationContext implements RequestContext {
+  private madeLoaders: Loaders | undefined = undefined;
+  private madeRequestId: string | undefined = undefined;
+
+  constructor(
+    private readonly shared: Shared,
+    private readonly state: SocketState | undefined,
+    readonly clientAddress: string,
+  ) {}
+
+  get viewer(): TokenViewer | undefined {
+    return this.state?.viewer;
+  }
+
+  get connection(): LocalConnection | undefined {
+    return this.state?.connection;
+  }
+
+  get log(): Logger {
+    return this.shared.log;
+  }
+
+  get requestId(): string {
+    return (this.madeRequestId ??= randomUUID());
+  }
+
+  get loaders(): Loaders {
+    return (this.madeLoaders ??= createLoaders(this.shared.lookups, this.state?.viewer.userId, false));
+  }
+
+  get openEvents(): (() => AsyncIterableIterator<ImEventPayload>) | undefined {
+    return this.state ? this.openEventStream : undefined;
+  }
+
+  private openEventStream(this: OperationContext): AsyncIterableIterator<ImEventPayload> {
+    return this.shared.hub.subscribe(this.state!.connection);
+  }
+}
+
+/** How long a socket may take to send connection_init (graphql-ws's own default), then 4408. */
+const CONNECTION_INIT_WAIT_MS = 3000;
+
 /** The `authorization` entry of connection_init's payload, whatever its case. */
 function authorizationParam(params: Record<string, unknown> | undefined): unknown {
   if (!params) return undefined;
@@ -71,15 +175,16 @@ function authorizationParam(params: Record<string, unknown> | undefined): unknow
 export function attachWebSocket(options: WsOptions): WebSocketTransport {
   const { schema, auth, hub, log, limits } = options;
   const maxSubscriptions = options.maxSubscriptions ?? 10;
-  const wss = new WebSocketServer({ server: options.server, path: options.path ?? '/graphql', maxPayload: options.maxPayloadBytes });
-  const states = new WeakMap<WebSocket, SocketState>();
-  /** Per socket, the ids of its subscription operations, running or just ended (queries and mutations are not capped). */
-  const subscriptions = new WeakMap<WebSocket, Set<string>>();
-  const runningSubscriptions = (socket: WebSocket): Set<string> => {
-    let running = subscriptions.get(socket);
-    if (!running) subscriptions.set(socket, (running = new Set()));
-    return running;
-  };
+  const shared: Shared = { hub, lookups: options.lookups, log };
+  const wss = new WebSocketServer({
+    server: options.server,
+    path: options.path ?? '/graphql',
+    maxPayload: options.maxPayloadBytes,
+    WebSocket: ImSocket,
+    // Off (ws's default, said here because it matters): a deflate context costs hundreds of KB per socket.
+    perMessageDeflate: false,
+    handleProtocols,
+  });
   const documents = new DocumentCache(schema, [...specifiedRules, depthRule(limits), pagedResultsRule]);
   const watch = new SessionWatch({
     ended: (ids) => auth.endedSessions(ids),
@@ -94,16 +199,20 @@ export function attachWebSocket(options: WsOptions): WebSocketTransport {
     log,
   });
 
-  const protocol = makeServer<Record<string, unknown> | undefined, { socket: WebSocket; address: string }>({
+  const protocol = makeServer<Record<string, unknown> | undefined, ProtocolSocket>({
     schema,
     // An event for thousands of local subscribers is executed once per distinct operation and viewer answer.
     subscribe: subscribeSharingExecutions,
+    // Timed here instead: graphql-ws's timer would stay referenced for the socket's whole life.
+    connectionInitWaitTimeout: 0,
     onConnect: async (ctx) => {
+      const socket = ctx.extra.socket;
+      clearTimeout(socket.initTimer);
+      socket.initTimer = undefined;
       const viewer = await auth.authenticate(bearer(authorizationParam(ctx.connectionParams)));
       // The token has done its job; graphql-ws would otherwise keep a copy per socket for the socket's life.
       (ctx as { connectionParams?: unknown }).connectionParams = undefined;
       if (!viewer) return false;
-      const socket = ctx.extra.socket;
       let connection: LocalConnection;
       try {
         connection = await hub.open({
@@ -118,7 +227,7 @@ export function attachWebSocket(options: WsOptions): WebSocketTransport {
         socket.close(ImCloseCode.tryAgainLater, 'routing unavailable: try again later');
         return false;
       }
-      states.set(socket, { viewer, connection });
+      socket.state = { viewer, connection };
       watch.add(connection, viewer.tokenExpiresAt);
       if (socket.readyState !== socket.OPEN) await release(socket);
       return true;
@@ -126,7 +235,7 @@ export function attachWebSocket(options: WsOptions): WebSocketTransport {
     onClose: (ctx) => release(ctx.extra.socket),
     onSubscribe: async (ctx, id, payload) => {
       const socket = ctx.extra.socket;
-      const state = states.get(socket);
+      const state = socket.state;
       if (state) {
         // Against what this node knows, with no query per operation: the token's expiry, and whether the
         // session's end reached this socket (SessionEndedEvent or the periodic re-check), whose close is then
@@ -145,7 +254,7 @@ export function attachWebSocket(options: WsOptions): WebSocketTransport {
       documents.keep(payload.query, document);
       // graphql-ws forgets an operation (ctx.subscriptions) when it ends or the client completes it, and an id
       // can only be reused after that: what it no longer holds, or this id's earlier use, is no longer running.
-      const running = runningSubscriptions(socket);
+      const running = (socket.running ??= new Set());
       running.delete(id);
       for (const other of running) if (!(other in ctx.subscriptions)) running.delete(other);
       if (getOperationAST(document, payload.operationName)?.operation === 'subscription') {
@@ -155,20 +264,17 @@ export function attachWebSocket(options: WsOptions): WebSocketTransport {
         }
         running.add(id);
       }
-      // Lives as long as the subscription: kept small, since a push node holds one per connection.
-      let loaders: Loaders | undefined;
-      const context: RequestContext = {
-        viewer: state?.viewer,
-        requestId: randomUUID(),
-        clientAddress: ctx.extra.address,
-        log,
-        get loaders() {
-          return (loaders ??= createLoaders(options.lookups, state?.viewer.userId, false));
-        },
-        connection: state?.connection,
-        openEvents: state ? () => hub.subscribe(state.connection) : undefined,
+      const execution = {
+        schema,
+        document,
+        variableValues: payload.variables,
+        operationName: payload.operationName,
+        contextValue: new OperationContext(shared, state, ctx.extra.address),
       };
-      return { schema, document, variableValues: payload.variables, operationName: payload.operationName, contextValue: context };
+      // graphql-ws keeps the subscribe message for the operation's life, and the text is parsed: no need for a
+      // copy per socket of the same query (the hooks below never read it).
+      (payload as { query?: string }).query = undefined;
+      return execution;
     },
     onNext: (_ctx, _id, _payload, _args, result) => {
       if (!result.errors) return;
@@ -178,58 +284,61 @@ export function attachWebSocket(options: WsOptions): WebSocketTransport {
       errors.map((e) => formatError(e.toJSON(), e, (err) => log.error({ err }, 'internal error'))),
   });
 
-  async function release(socket: WebSocket): Promise<void> {
-    const state = states.get(socket);
+  async function release(socket: ImSocket): Promise<void> {
+    const state = socket.state;
     if (!state) return;
-    states.delete(socket);
+    socket.state = undefined;
     watch.remove(state.connection, state.viewer.tokenExpiresAt);
     await hub.release(state.connection);
   }
 
-  // graphql-ws's own `useServer` keeps each socket's HTTP upgrade request and a ping timer per socket for
-  // the socket's whole life; a push node holds tens of thousands of sockets, so the protocol is attached
-  // here with only what it needs, and one timer pings them all.
-  wss.options.handleProtocols = handleProtocols;
-  const alive = new WeakSet<WebSocket>();
-  wss.on('connection', (socket, req) => {
-    alive.add(socket);
-    socket.on('pong', () => alive.add(socket));
-    socket.once('error', (err) => {
-      log.warn({ err }, 'websocket error');
-      socket.close(CloseCode.InternalServerError, 'Internal server error');
+  // Listeners shared by every socket (`this` is the socket) rather than closures per socket. graphql-ws's own
+  // `useServer` also keeps each socket's HTTP upgrade request and a ping timer per socket for the socket's whole
+  // life; the protocol is attached here with only what it needs, and one timer pings them all.
+  // ws types `this` as its own class; every socket of this server is an ImSocket (the WebSocket option above).
+  function onPong(this: WebSocket): void {
+    (this as ImSocket).alive = true;
+  }
+  function onError(this: WebSocket, err: Error): void {
+    log.warn({ err }, 'websocket error');
+    this.close(CloseCode.InternalServerError, 'Internal server error');
+  }
+  function onMessage(this: WebSocket, data: RawData): void {
+    (this as ImSocket).handle?.(String(data)).catch((err: unknown) => {
+      log.error({ err }, 'graphql-ws message handling failed');
+      this.close(CloseCode.InternalServerError, 'Internal server error');
     });
-    const closed = protocol.opened(
-      {
-        protocol: socket.protocol,
-        send: (data) =>
-          new Promise<void>((resolve, reject) => {
-            if (socket.readyState !== socket.OPEN) return resolve();
-            socket.send(data, (err) => (err ? reject(err) : resolve()));
-          }),
-        close: (code, reason) => socket.close(code, reason),
-        onMessage: (handle) =>
-          socket.on('message', (data) => {
-            handle(String(data)).catch((err: unknown) => {
-              log.error({ err }, 'graphql-ws message handling failed');
-              socket.close(CloseCode.InternalServerError, 'Internal server error');
-            });
-          }),
-      },
-      // The address, not the upgrade request: mutations on the socket (login among them) are limited by it.
-      { socket, address: clientAddress(req, options.trustProxyHops) },
-    );
+  }
+  function onClose(this: WebSocket, code: number, reason: Buffer): void {
+    const socket = this as ImSocket;
+    clearTimeout(socket.initTimer);
+    socket.initTimer = undefined;
     // Whatever onClose meets (Redis away, say), a closing socket must not become an unhandled rejection.
-    socket.once('close', (code, reason) => closed(code, String(reason)).catch((err: unknown) => log.warn({ err }, 'releasing a closed socket failed')));
+    socket.closed?.(code, String(reason)).catch((err: unknown) => log.warn({ err }, 'releasing a closed socket failed'));
+  }
+  function initTimedOut(socket: ImSocket): void {
+    socket.initTimer = undefined;
+    socket.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout');
+  }
+
+  wss.on('connection', (socket: ImSocket, req) => {
+    socket.on('pong', onPong);
+    socket.on('error', onError);
+    socket.on('message', onMessage);
+    socket.on('close', onClose);
+    socket.initTimer = setTimeout(initTimedOut, CONNECTION_INIT_WAIT_MS, socket);
+    const adapter = new ProtocolSocket(socket, clientAddress(req, options.trustProxyHops));
+    socket.closed = protocol.opened(adapter, adapter);
   });
   // Mobile networks drop sockets without a FIN; a ping per round finds them, so routing records do not
   // name connections that are long gone.
   const heartbeat = setInterval(() => {
     for (const socket of wss.clients) {
-      if (!alive.has(socket)) {
+      if (!socket.alive) {
         socket.terminate();
         continue;
       }
-      alive.delete(socket);
+      socket.alive = false;
       socket.ping();
     }
   }, options.heartbeatMs ?? 30_000);
