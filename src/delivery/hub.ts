@@ -60,8 +60,17 @@ export interface HubOptions {
  * This node's live connections by user. It turns envelopes into pushes onto each matching connection's
  * streams; it never waits on a socket, so one slow client cannot delay anyone else's events.
  */
+/** A user's connections on this node: most users have one, kept as it is; a Set (some 150 bytes) only for more. */
+type UserConnections = LocalConnection | Set<LocalConnection>;
+
+/** The connections of an entry of {@link Hub}'s map, as a list to iterate. */
+function listOf(entry: UserConnections | undefined): Iterable<LocalConnection> {
+  if (entry === undefined) return [];
+  return entry instanceof Set ? entry : [entry];
+}
+
 export class Hub {
-  private readonly byUser = new Map<string, Set<LocalConnection>>();
+  private readonly byUser = new Map<string, UserConnections>();
   private readonly releasing = new Set<Promise<void>>();
   private readonly maxBacklog: number;
   private readonly closeGraceMs: number;
@@ -88,14 +97,14 @@ export class Hub {
   /** Number of live connections on this node. */
   get size(): number {
     let n = 0;
-    for (const set of this.byUser.values()) n += set.size;
+    for (const entry of this.byUser.values()) n += entry instanceof Set ? entry.size : 1;
     return n;
   }
 
   /** Number of open `events` streams of a user on this node. */
   streamsOf(userId: string): number {
     let n = 0;
-    for (const connection of this.byUser.get(userId) ?? []) n += connection.streams.size;
+    for (const connection of listOf(this.byUser.get(userId))) n += connection.streams.size;
     return n;
   }
 
@@ -105,9 +114,10 @@ export class Hub {
    */
   async open(info: SocketInfo): Promise<LocalConnection> {
     const connection: LocalConnection = { ...info, id: flatUuid(), streams: new Set() };
-    let set = this.byUser.get(info.userId);
-    if (!set) this.byUser.set(info.userId, (set = new Set()));
-    set.add(connection);
+    const entry = this.byUser.get(info.userId);
+    if (entry === undefined) this.byUser.set(info.userId, connection);
+    else if (entry instanceof Set) entry.add(connection);
+    else this.byUser.set(info.userId, new Set([entry, connection]));
     let first: boolean;
     try {
       first = await this.engine.attach({ userId: info.userId, terminal: info.terminal, connectionId: connection.id });
@@ -148,28 +158,33 @@ export class Hub {
   /** Hands one envelope to the local connections it names. */
   readonly dispatch = (envelope: Envelope): void => {
     for (const userId of envelope.users) {
-      const set = this.byUser.get(userId);
-      if (!set) continue;
-      for (const connection of set) {
-        if (envelope.onlySession !== undefined && connection.sessionId !== envelope.onlySession) continue;
-        if (envelope.exceptSession !== undefined && connection.sessionId === envelope.exceptSession) continue;
-        for (const stream of connection.streams) stream.push(envelope.event);
-        if (envelope.closeCode !== undefined) this.closeAfterLastEvent(connection, envelope.closeCode, envelope.event.__typename);
-      }
+      const entry = this.byUser.get(userId);
+      if (entry === undefined) continue;
+      if (entry instanceof Set) for (const connection of entry) this.deliver(envelope, connection);
+      else this.deliver(envelope, entry);
     }
   };
 
   /** Closes every local connection (shutdown). */
   closeAll(code: number, reason: string): void {
-    for (const set of this.byUser.values()) for (const connection of set) connection.close(code, reason);
+    for (const entry of this.byUser.values()) for (const connection of listOf(entry)) connection.close(code, reason);
+  }
+
+  private deliver(envelope: Envelope, connection: LocalConnection): void {
+    if (envelope.onlySession !== undefined && connection.sessionId !== envelope.onlySession) return;
+    if (envelope.exceptSession !== undefined && connection.sessionId === envelope.exceptSession) return;
+    for (const stream of connection.streams) stream.push(envelope.event);
+    if (envelope.closeCode !== undefined) this.closeAfterLastEvent(connection, envelope.closeCode, envelope.event.__typename);
   }
 
   /** Removes a connection from this node's map; false when it was not there (already forgotten). */
   private unregister(connection: LocalConnection): boolean {
     for (const stream of connection.streams) stream.end();
-    const set = this.byUser.get(connection.userId);
-    if (!set?.delete(connection)) return false;
-    if (set.size === 0) this.byUser.delete(connection.userId);
+    const entry = this.byUser.get(connection.userId);
+    if (entry === connection) return this.byUser.delete(connection.userId);
+    if (!(entry instanceof Set) || !entry.delete(connection)) return false;
+    // Back to the single entry when one connection is left.
+    if (entry.size === 1) this.byUser.set(connection.userId, entry.values().next().value!);
     return true;
   }
 
