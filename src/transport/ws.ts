@@ -181,7 +181,7 @@ export function attachWebSocket(options: WsOptions): WebSocketTransport {
     path: options.path ?? '/graphql',
     maxPayload: options.maxPayloadBytes,
     WebSocket: ImSocket,
-    // Off (ws's default, said here because it matters): a deflate context costs hundreds of KB per socket.
+    // Off (ws's default, said here because it matters): compression keeps zlib state per socket, far more than the rest of it.
     perMessageDeflate: false,
     handleProtocols,
   });
