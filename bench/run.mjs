@@ -9,7 +9,7 @@
 // ../shared/anchors/ejabberd-sql/run.sh at the same rates and step length and prints the ratio of highest rates held.
 // Each (mode, nodes) pair gets a fresh cluster running every scenario asked for. JSON results go to bench/results/.
 // BENCH_NODE_ARGS adds node arguments to every server node (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
-// BENCH_WORKERS sets IM_WORKERS of the platform (default: the server's, one per core); its CPU counts every worker.
+// BENCH_WORKERS sets IM_WORKERS of the platform (default 1: see cluster.mjs); its CPU counts every worker.
 // Needs a built dist/, MariaDB at BENCH_MYSQL_URL (default mysql://root@127.0.0.1:3306) and redis-server on the PATH
 // (a private instance per cluster) unless BENCH_REDIS_URL names one. Everything it creates is removed at the end.
 import { execFileSync } from 'node:child_process';

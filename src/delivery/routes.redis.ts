@@ -152,7 +152,10 @@ export class RedisRoutes {
   private readonly renewTimer: NodeJS.Timeout;
   private readonly onReady = () => this.renew();
   /** Lookups of one turn of the event loop, or made while a pipeline is in flight, share the next pipeline. */
-  private readonly lookups = new Batcher<string[], Map<string, readonly Route[]>>((batch) => this.runLookups(batch), 10_000);
+  private readonly lookups = new Batcher<string[], Map<string, readonly Route[]>>((batch) => this.runLookups(batch), 10_000, {
+    // Lookups only read: several may be in flight, and the engine's push queue keeps call order after them.
+    maxInFlight: 4,
+  });
   /** Pipelines sent by {@link lookup} so far (for tests and metrics). */
   lookupPipelines = 0;
 
