@@ -257,6 +257,27 @@ describe(`MessageStore group commit (${testDialect})`, () => {
     }
   };
 
+  /**
+   * Three appends over two conversations, the second of which another node has already stored (uncommitted)
+   * under the same client id: once the other node commits, the first and third are stored gap-free and the
+   * second is refused as a duplicate. `shape` makes them private or group sends.
+   */
+  const expectRaceResolved = async (tag: string, shape: (m: NewMessage) => NewMessage): Promise<void> => {
+    await racing(tag, async (commit) => {
+      const before = await Promise.all([lastSeq(conversations[0]!), lastSeq(conversations[1]!)]);
+      // Whatever this node looked up first cannot see the other node's row; its insert waits for it.
+      const pending = settle([store.append(shape(message(0))), store.append(shape(message(1, hub, tag))), store.append(shape(message(1)))]);
+      await new Promise((r) => setTimeout(r, 500));
+      await commit();
+      const results = await pending;
+      expect(fulfilled(results[0]!).seq).toBe(before[0]! + 1);
+      expect(isUniqueViolation(rejection(results[1]!))).toBe(true);
+      expect(fulfilled(results[2]!).seq).toBe(before[1]! + 1);
+      await expectGapFree(conversations[0]!);
+      await expectGapFree(conversations[1]!);
+    });
+  };
+
   (testDialect === 'mysql' ? it : it.skip)('private sends: a unique violation at insert (another node won the race) rolls back, and the careful way stores the rest', async () => {
     const careful: number[] = [];
     const original = (store as any).flushCarefully.bind(store);
@@ -265,20 +286,9 @@ describe(`MessageStore group commit (${testDialect})`, () => {
       return original(batch);
     };
     try {
-      await racing('raced-fast', async (commit) => {
-        const before = await Promise.all([lastSeq(conversations[0]!), lastSeq(conversations[1]!)]);
-        // No look for stored client ids first: the insert waits on the other node's row.
-        const pending = settle([store.append(message(0)), store.append(message(1, hub, 'raced-fast')), store.append(message(1))]);
-        await new Promise((r) => setTimeout(r, 500));
-        await commit();
-        const results = await pending;
-        expect(careful).toEqual([3]);
-        expect(fulfilled(results[0]!).seq).toBe(before[0]! + 1);
-        expect(isUniqueViolation(rejection(results[1]!))).toBe(true);
-        expect(fulfilled(results[2]!).seq).toBe(before[1]! + 1);
-        await expectGapFree(conversations[0]!);
-        await expectGapFree(conversations[1]!);
-      });
+      // No look for stored client ids first: the fast path's insert meets the other node's row.
+      await expectRaceResolved('raced-fast', (m) => m);
+      expect(careful).toEqual([3]);
     } finally {
       (store as any).flushCarefully = original;
     }
@@ -311,23 +321,10 @@ describe(`MessageStore group commit (${testDialect})`, () => {
       singles.push(m);
       return original(m);
     };
-    // Group sends take the careful way: the members are read under the lock, then client ids looked up.
-    const toMembers = (m: NewMessage): NewMessage => ({ ...m, toMembers: true });
     try {
-      await racing('raced', async (commit) => {
-        const before = await Promise.all([lastSeq(conversations[0]!), lastSeq(conversations[1]!)]);
-        // Our check cannot see the other node's row, our insert waits for it.
-        const pending = settle([store.append(toMembers(message(0))), store.append(toMembers(message(1, hub, 'raced'))), store.append(toMembers(message(1)))]);
-        await new Promise((r) => setTimeout(r, 500));
-        await commit();
-        const results = await pending;
-        expect(singles.length).toBe(3);
-        expect(fulfilled(results[0]!).seq).toBe(before[0]! + 1);
-        expect(isUniqueViolation(rejection(results[1]!))).toBe(true);
-        expect(fulfilled(results[2]!).seq).toBe(before[1]! + 1);
-        await expectGapFree(conversations[0]!);
-        await expectGapFree(conversations[1]!);
-      });
+      // Group sends take the careful way: the members are read under the lock, then client ids looked up.
+      await expectRaceResolved('raced', (m) => ({ ...m, toMembers: true }));
+      expect(singles.length).toBe(3);
     } finally {
       (store as any).appendOne = original;
     }
