@@ -43,6 +43,69 @@ subscription {
 }
 `;
 
+/**
+ * The README's "first chat", one named operation per step: pick the one to run with the play button's menu.
+ * Variables are placeholders to replace with the ids that earlier steps return.
+ */
+const FIRST_CHAT_QUERY = `# A first chat: run these in order (the play button's menu picks one).
+# After Register, put the token in Headers: {"Authorization": "Bearer <token>"}.
+# Run Register twice (two usernames, one per browser tab), then befriend,
+# accept with the other user's token, subscribe in one tab and send from the other.
+
+mutation Register($username: String!, $password: String!) {
+  register(input: { username: $username, password: $password, nickname: $username }) {
+    accessToken
+    user { id username }
+  }
+}
+
+mutation Login($username: String!, $password: String!) {
+  login(input: { username: $username, password: $password }) { accessToken user { id } }
+}
+
+query FindUser($query: String!) {
+  searchUsers(query: $query) { id username nickname online }
+}
+
+mutation Befriend($userId: ID!) {
+  sendFriendApplication(userId: $userId, message: "Hi!") { id status }
+}
+
+query IncomingApplications {
+  applications(direction: INCOMING, status: PENDING) { id applicant { username } message }
+}
+
+mutation Accept($applicationId: ID!) {
+  acceptApplication(id: $applicationId) { status }
+}
+
+subscription Events {
+  events {
+    __typename
+    ... on MessageEvent { message { seq content sender { nickname } } }
+    ... on ReadReceiptEvent { conversationId seq reader { nickname } }
+  }
+}
+
+mutation Send($userId: ID!, $content: String!, $clientMessageId: String!) {
+  sendMessage(input: { toUserId: $userId, content: $content, clientMessageId: $clientMessageId }) { id seq conversationId }
+}
+
+query Contacts {
+  contacts { conversationId unreadCount peer { nickname online } lastMessage { content } }
+}
+
+mutation MarkRead($conversationId: ID!) {
+  markConversationRead(conversationId: $conversationId) { unreadCount }
+}
+`;
+
+const FIRST_CHAT_VARIABLES = JSON.stringify(
+  { username: 'alice', password: 'password-a', query: 'bob', userId: '<id>', applicationId: '<id>', content: 'Hello!', clientMessageId: 'm1', conversationId: '<id>' },
+  null,
+  2,
+);
+
 /** The Authorization header's value (name in any case) in a headers object, trimmed; '' when absent. */
 function authorizationOf(headers: Record<string, unknown> | undefined): string {
   for (const [name, value] of Object.entries(headers ?? {})) {
@@ -105,7 +168,10 @@ function onEditHeaders(text: string): void {
 createRoot(document.getElementById('graphiql')!).render(
   <GraphiQL
     fetcher={playgroundFetcher}
-    defaultQuery={DEFAULT_QUERY}
+    defaultTabs={[
+      { query: FIRST_CHAT_QUERY, variables: FIRST_CHAT_VARIABLES, headers: DEFAULT_HEADERS },
+      { query: DEFAULT_QUERY, headers: DEFAULT_HEADERS },
+    ]}
     defaultHeaders={DEFAULT_HEADERS}
     defaultEditorToolsVisibility="headers"
     onEditHeaders={onEditHeaders}
