@@ -34,7 +34,8 @@ export interface ConnectionHooks {
   /** How long a pong (or the connection_ack) may take before the socket is given up. */
   timeoutMs: number;
   accessToken(): Promise<string>;
-  refresh(): Promise<unknown>;
+  /** Replaces a token the server refused (refreshing unless a refresh already did). */
+  renew(refused: string): Promise<unknown>;
   onState(state: ConnectionState): void;
   /** The socket is acknowledged and `events` subscribed: catch up now. */
   onConnected(socket: SocketQueries): void;
@@ -57,7 +58,7 @@ interface Ended {
 /**
  * The one graphql-ws connection with the `events` subscription, reconnected with backoff and jitter after any
  * close except 4403 (the session ended; a refusal at connection_init is first checked with a refresh, since the
- * token may have expired on the way). 4401: refresh, then reconnect at once. graphql-ws's own retries are off:
+ * token may have expired on the way). 4401: refresh (unless the timer already did), then reconnect at once. graphql-ws's own retries are off:
  * each attempt is a fresh client, so nothing of a dead socket's state leaks into the next.
  */
 export class Connection {
@@ -65,7 +66,11 @@ export class Connection {
   private current: { kill(): void } | undefined;
   private running: Promise<void> | undefined;
 
-  constructor(private readonly hooks: ConnectionHooks) {}
+  private readonly webSocketImpl: unknown;
+
+  constructor(private readonly hooks: ConnectionHooks) {
+    this.webSocketImpl = listeningForErrors(hooks.webSocketImpl);
+  }
 
   start(): void {
     this.running ??= this.run();
@@ -79,36 +84,41 @@ export class Connection {
   }
 
   private async run(): Promise<void> {
-    let attempt = 0;
-    let first = true;
-    while (!this.stop.signal.aborted) {
-      this.hooks.onState(first ? 'connecting' : 'reconnecting');
-      first = false;
+    this.hooks.onState('connecting');
+    for (let attempt = 0; !this.stop.signal.aborted; ) {
       let ended: Ended;
+      let token: string;
       try {
-        ended = await this.connectOnce(await this.hooks.accessToken());
+        token = await this.hooks.accessToken();
+        ended = await this.connectOnce(token);
       } catch (error) {
         // No token (a refresh failed): a refused refresh has stopped the client; a network error is retried.
         if (this.stop.signal.aborted) break;
         this.hooks.onError(error);
+        this.hooks.onState('reconnecting');
         await sleep(backoffDelay(attempt++, this.hooks.backoff), this.stop.signal);
         continue;
       }
       if (this.stop.signal.aborted) break;
-      if (ended.acknowledged) attempt = 0;
       if (ended.code === 4403 && ended.sessionEnded !== undefined) {
         this.hooks.onStopped({ code: 4403, reason: ended.sessionEnded });
         break;
       }
-      if ((ended.code === 4401 || ended.code === 4403) && (await this.refreshed())) continue;
+      this.hooks.onState('reconnecting');
+      if (ended.acknowledged) attempt = 0;
+      if (ended.code === 4401 || ended.code === 4403) {
+        // 4401 is the expected end of every socket's life: back at once. A 4403 refusal waits like any
+        // failure, so that a token the server keeps refusing cannot spin.
+        if ((await this.renewed(token)) && ended.code === 4401) continue;
+      }
       await sleep(backoffDelay(attempt++, this.hooks.backoff), this.stop.signal);
     }
   }
 
-  /** Refreshes the tokens; false when it failed (a refused refresh stops the client through the session). */
-  private async refreshed(): Promise<boolean> {
+  /** Replaces a refused token; false when that failed (a refused refresh stops the client through the session). */
+  private async renewed(refused: string): Promise<boolean> {
     try {
-      await this.hooks.refresh();
+      await this.hooks.renew(refused);
       return true;
     } catch (error) {
       if (!this.stop.signal.aborted) this.hooks.onError(error);
@@ -128,7 +138,7 @@ export class Connection {
       };
       const client: Client = createClient({
         url: this.hooks.url,
-        webSocketImpl: this.hooks.webSocketImpl,
+        webSocketImpl: this.webSocketImpl,
         connectionParams: { authorization: `Bearer ${token}` },
         lazy: true,
         retryAttempts: 0,
@@ -182,6 +192,24 @@ export class Connection {
       );
     });
   }
+}
+
+/** The constructor of a WebSocket, as far as this module uses it. */
+type WebSocketClass = new (url: string, protocol: string) => { addEventListener(type: 'error', listener: () => void): void };
+
+/**
+ * `impl` with an error listener on every socket. graphql-ws removes its own listener when it terminates a
+ * socket still connecting (a timeout), and `ws` then throws the abort's 'error' event as unhandled.
+ */
+function listeningForErrors(impl: unknown): unknown {
+  const Base = (impl ?? globalThis.WebSocket) as WebSocketClass | undefined;
+  if (!Base) throw new Error('no WebSocket here: pass webSocketImpl (in Node 20, `import WebSocket from "ws"`)');
+  return class extends Base {
+    constructor(url: string, protocol: string) {
+      super(url, protocol);
+      this.addEventListener('error', () => undefined);
+    }
+  };
 }
 
 /** Queries over a graphql-ws client, as promises of their data. */

@@ -195,6 +195,10 @@ class Client implements ImClient {
   }
 
   async logout(): Promise<void> {
+    // The socket goes first: the server's SessionEndedEvent and 4403 would otherwise race this stop's reason.
+    const connection = this.connection;
+    this.connection = undefined;
+    await connection?.close();
     try {
       await this.request(LogoutDocument);
     } finally {
@@ -212,7 +216,7 @@ class Client implements ImClient {
 
   /** Stops for good and says why, once. */
   private async stopWith(info: StopInfo): Promise<void> {
-    if (this.state === 'stopped') return;
+    if (this.lifetime.signal.aborted) return;
     await this.close();
     this.emit('stopped', info);
   }
@@ -232,8 +236,9 @@ class Client implements ImClient {
       keepAliveMs: this.options.keepAliveMs ?? 10_000,
       timeoutMs: this.options.timeoutMs ?? 5000,
       accessToken: () => this.session.accessToken(),
-      refresh: () => this.session.refresh(),
-      onState: (state) => this.setState(state),
+      renew: (refused) => this.session.renew(refused),
+      // A socket that was being torn down may still report; a closed client stays 'stopped'.
+      onState: (state) => !this.lifetime.signal.aborted && this.setState(state),
       onConnected: (socket) => this.catchUp.connected(socket),
       onDisconnected: () => this.catchUp.disconnected(),
       onEvent: (event) => this.catchUp.live(event),
