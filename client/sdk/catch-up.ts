@@ -37,6 +37,8 @@ export class CatchUp {
   private cursor: string | null | undefined;
   private unsaved = false;
   private syncing: Promise<void> = Promise.resolve();
+  /** The sync waiting to start, and the socket it will run on. */
+  private queued: { socket: SocketQueries; run: Promise<void> } | undefined;
   private saving: Promise<void> = Promise.resolve();
   private advanceTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -107,18 +109,34 @@ export class CatchUp {
     this.unsaved = false;
   }
 
-  /** Pages syncMessages on `socket` until hasMore is false; one sync at a time. */
+  /** A sync from the current cursor on the live socket (the sequencer's way to learn where a conversation stands). */
+  resync(): Promise<void> {
+    const socket = this.socket;
+    return socket ? this.sync(socket) : Promise.reject(networkError('no connection to sync on'));
+  }
+
+  /**
+   * Pages syncMessages on `socket` until hasMore is false, after the sync under way if any: one at a time,
+   * and callers that come while one waits to start share it (it will see everything they could ask for).
+   */
   private sync(socket: SocketQueries): Promise<void> {
-    const run = this.syncing.catch(() => undefined).then(() => this.page(socket));
+    if (this.queued?.socket === socket) return this.queued.run;
+    const run = this.syncing.catch(() => undefined).then(() => {
+      if (this.queued?.run === run) this.queued = undefined;
+      return this.page(socket);
+    });
+    this.queued = { socket, run };
     this.syncing = run;
     return run;
   }
 
   private async page(socket: SocketQueries): Promise<void> {
     if (this.cursor === undefined) this.cursor = await this.hooks.store.load(this.hooks.userId());
-    for (let hasMore = true; hasMore && this.socket === socket; ) {
+    for (let hasMore = true; hasMore; ) {
+      // A sync that stopped early must not pass for a complete one: the sequencer settles gaps on it.
+      if (this.socket !== socket) throw networkError('the connection closed during a sync');
       const page: SyncMessagesQuery['syncMessages'] = (await socket.query(SyncMessagesDocument, { cursor: this.cursor, limit: this.hooks.pageSize })).syncMessages;
-      for (const message of page.messages) this.hooks.sequencer.accept(message);
+      for (const message of page.messages) this.hooks.sequencer.accept(message, true);
       this.cursor = page.cursor;
       this.unsaved = true;
       if (!this.hooks.sequencer.holding) this.settled();

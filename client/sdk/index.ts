@@ -131,7 +131,9 @@ class Client implements ImClient {
     this.sequencer = new Sequencer({
       deliver: (message) => this.emit('message', message),
       fetchRange: (conversationId, fromSeq, toSeq) => this.catchUp.fetchRange(conversationId, fromSeq, toSeq),
+      sync: () => this.catchUp.resync(),
       settled: () => this.catchUp.settled(),
+      failed: (error) => this.emit('error', error),
     });
     this.catchUp = new CatchUp({
       store: options.cursorStore ?? memoryCursorStore(),
@@ -284,6 +286,8 @@ class Client implements ImClient {
   }
 
   private emit<K extends keyof ImClientEvents>(event: K, payload: ImClientEvents[K]): void {
+    // A closed client's sockets and queries fail on their way out: that is no news to the app.
+    if (event === 'error' && this.lifetime.signal.aborted) return;
     this.emitter.emit(event, payload, (error) => event !== 'error' && this.emit('error', error));
   }
 }
