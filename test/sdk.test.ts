@@ -1,4 +1,12 @@
-import { MeDocument, MessagesDocument, type MessageFieldsFragment } from '../client/generated/graphql';
+import {
+  AcceptApplicationDocument,
+  ApplyToJoinGroupDocument,
+  CreateGroupDocument,
+  LeaveGroupDocument,
+  MeDocument,
+  MessagesDocument,
+  type MessageFieldsFragment,
+} from '../client/generated/graphql';
 import { memoryCursorStore, type StopInfo } from '../client/sdk';
 import { login } from './support/client';
 import { expectEveryMessageOnceInOrder, sdkUsers, sendMany } from './support/sdk';
@@ -75,6 +83,23 @@ describe('the client SDK: every message exactly once and in order through cut co
     await eventually(() => caughtUp.length >= 10, 5000, 'the 10 sent while away');
     expectEveryMessageOnceInOrder(bob.messages, before);
     expectEveryMessageOnceInOrder(caughtUp, after);
+  });
+
+  it('should hand on the messages after a gap the user may never see (a group they left and rejoined) without stalling', async () => {
+    const alice = await users.signUp('alice');
+    const bob = await users.signUp('bob');
+    await users.befriend(alice, bob);
+    const group = (await alice.sdk.request(CreateGroupDocument, { input: { name: 'rejoin', memberIds: [bob.id] } })).createGroup;
+    const before = await alice.sdk.send({ toGroupId: group.id, content: 'before' });
+    await eventually(() => bob.messages.some((m) => m.id === before.id), 5000, 'the first group message');
+    await bob.sdk.request(LeaveGroupDocument, { groupId: group.id });
+    await alice.sdk.send({ toGroupId: group.id, content: 'while away 1' });
+    await alice.sdk.send({ toGroupId: group.id, content: 'while away 2' });
+    const application = (await bob.sdk.request(ApplyToJoinGroupDocument, { groupId: group.id })).applyToJoinGroup;
+    await alice.sdk.request(AcceptApplicationDocument, { id: application.id });
+    const after = await alice.sdk.send({ toGroupId: group.id, content: 'after' });
+    await eventually(() => bob.messages.some((m) => m.id === after.id), 5000, 'the message after the gap');
+    expect(bob.messages.filter((m) => m.conversationId === group.conversationId).map((m) => m.content)).toEqual(['before', 'after']);
   });
 
   it('should stop, saying why, when the same terminal logs in elsewhere, and not reconnect', async () => {
