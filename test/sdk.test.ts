@@ -147,6 +147,8 @@ describe('the client SDK across access-token expiry (10 s tokens)', () => {
     const first = bob.sdk.tokens()!;
     const states: string[] = [];
     bob.sdk.on('state', (state) => states.push(state));
+    const rotated: string[] = [];
+    bob.sdk.on('tokens', (tokens) => rotated.push(tokens.refreshToken));
     const sent: MessageFieldsFragment[] = [];
     const until = Date.parse(first.accessTokenExpiresAt) + 1500;
     while (Date.now() < until) {
@@ -157,6 +159,8 @@ describe('the client SDK across access-token expiry (10 s tokens)', () => {
     expectEveryMessageOnceInOrder(bob.messages, sent);
     const now = bob.sdk.tokens()!;
     expect(now.refreshToken).not.toBe(first.refreshToken);
+    // Every new pair was announced, the newest last: what the app persists is what the client uses.
+    expect(rotated.at(-1)).toBe(now.refreshToken);
     expect(Date.parse(now.accessTokenExpiresAt)).toBeGreaterThan(Date.parse(first.accessTokenExpiresAt));
     expect(states).toContain('reconnecting');
     expect((await bob.sdk.request(MeDocument)).me.id).toBe(bob.id);

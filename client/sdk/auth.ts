@@ -31,26 +31,31 @@ export class Session {
   private refreshAt = 0;
   private refreshing: Promise<Tokens> | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
-  /** The signed-in user, once login, register or resume succeeded. */
-  user: UserFieldsFragment | null = null;
+  /** Refresh on a timer (from sign-in until `pause`); a paused session still refreshes on demand. */
+  private timed = false;
 
   constructor(
     private readonly http: HttpTransport,
     private readonly terminal: Terminal,
     /** Called when a refresh is refused: the session is over (logged out elsewhere, replaced, expired). */
     private readonly onEnded: (reason: string) => void,
+    /** Called with every new pair, to persist them. */
+    private readonly onTokens: (tokens: Tokens) => void,
   ) {}
 
   async register(input: { username: string; password: string; nickname: string }): Promise<UserFieldsFragment> {
+    this.timed = true;
     return this.adopt((await this.http(RegisterDocument, { input: { ...input, terminal: this.terminal } })).register);
   }
 
   async login(input: { username: string; password: string }): Promise<UserFieldsFragment> {
+    this.timed = true;
     return this.adopt((await this.http(LoginDocument, { input: { ...input, terminal: this.terminal } })).login);
   }
 
-  /** Takes over tokens persisted earlier; the user is filled in by the caller (a `me` query). */
+  /** Takes over tokens persisted earlier (the caller asks who they belong to). */
   useTokens(tokens: Tokens): void {
+    this.timed = true;
     this.store(tokens);
   }
 
@@ -80,11 +85,16 @@ export class Session {
     return (this.refreshing ??= this.rotate().finally(() => (this.refreshing = undefined)));
   }
 
+  /** Stops the refresh timer; the tokens stay (refreshed on demand). */
+  pause(): void {
+    this.timed = false;
+    clearTimeout(this.timer);
+  }
+
   /** Forgets the tokens and stops the refresh timer. */
   clear(): void {
-    clearTimeout(this.timer);
+    this.pause();
     this.current = null;
-    this.user = null;
   }
 
   private async rotate(): Promise<Tokens> {
@@ -107,7 +117,7 @@ export class Session {
 
   private adopt(payload: AuthFieldsFragment): UserFieldsFragment {
     this.store(payload);
-    this.user = payload.user;
+    this.onTokens(this.tokens()!);
     return payload.user;
   }
 
@@ -118,6 +128,7 @@ export class Session {
     const ahead = Math.min(REFRESH_AHEAD_MS, Math.max(0, (expiresAt - Date.now()) / 2));
     this.refreshAt = expiresAt - ahead;
     clearTimeout(this.timer);
+    if (!this.timed) return;
     // A failed timed refresh is retried on demand (the next accessToken call); a refused one already ended the session.
     this.timer = setTimeout(() => void this.refresh().catch(() => undefined), Math.max(0, this.refreshAt - Date.now()));
   }

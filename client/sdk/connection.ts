@@ -49,7 +49,6 @@ export interface ConnectionHooks {
 /** How one socket ended. */
 interface Ended {
   code: number;
-  reason: string;
   acknowledged: boolean;
   /** The reason of a SessionEndedEvent that came on it. */
   sessionEnded?: string;
@@ -58,20 +57,22 @@ interface Ended {
 /**
  * The one graphql-ws connection with the `events` subscription, reconnected with backoff and jitter after any
  * close except 4403 (the session ended; a refusal at connection_init is first checked with a refresh, since the
- * token may have expired on the way). 4401: refresh (unless the timer already did), then reconnect at once. graphql-ws's own retries are off:
- * each attempt is a fresh client, so nothing of a dead socket's state leaks into the next.
+ * token may have expired on the way). 4401: refresh (unless the timer already did), then reconnect at once.
+ * graphql-ws's own retries are off: each attempt is a fresh client, so nothing of a dead socket's state leaks
+ * into the next.
  */
 export class Connection {
   private readonly stop = new AbortController();
+  private readonly webSocketImpl: unknown;
+  /** Ends the socket of the attempt under way. */
   private current: { kill(): void } | undefined;
   private running: Promise<void> | undefined;
-
-  private readonly webSocketImpl: unknown;
 
   constructor(private readonly hooks: ConnectionHooks) {
     this.webSocketImpl = listeningForErrors(hooks.webSocketImpl);
   }
 
+  /** Connects, and keeps reconnecting until closed or stopped. */
   start(): void {
     this.running ??= this.run();
   }
@@ -128,6 +129,8 @@ export class Connection {
 
   private connectOnce(token: string): Promise<Ended> {
     return new Promise<Ended>((resolve) => {
+      // Closed while the token was being fetched.
+      if (this.stop.signal.aborted) return resolve({ code: 1000, acknowledged: false });
       let acknowledged = false;
       let sessionEnded: string | undefined;
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -164,8 +167,7 @@ export class Connection {
             void Promise.resolve(client.dispose()).catch(() => undefined);
             if (this.current === handle) this.current = undefined;
             if (acknowledged) this.hooks.onDisconnected();
-            const { code, reason } = event as { code?: number; reason?: string };
-            resolve({ code: code ?? 1006, reason: reason ?? '', acknowledged, sessionEnded });
+            resolve({ code: (event as { code?: number }).code ?? 1006, acknowledged, sessionEnded });
           },
         },
       });

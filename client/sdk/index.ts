@@ -76,6 +76,8 @@ export interface ImClientEvents {
   group: GroupEventFieldsFragment;
   /** The connection's new state. */
   state: ConnectionState;
+  /** A new pair of tokens (sign-in or refresh): persist it in place of the old one, which stops working. */
+  tokens: Tokens;
   /** The client stopped for good (session ended, refused, or logged out); sign in again to go on. */
   stopped: StopInfo;
   /** Something failed that the client works around (a dropped request, a listener that threw). */
@@ -90,7 +92,7 @@ export interface ImClient {
   login(input: { username: string; password: string }): Promise<UserFieldsFragment>;
   /** Signs in with tokens kept from an earlier run (refreshing them as needed), starting the connection. */
   resume(tokens: Tokens): Promise<UserFieldsFragment>;
-  /** The current tokens, to persist; null when signed out. They rotate: persist them again after each `state` change. */
+  /** The current tokens, to persist; null when signed out. They rotate: the `tokens` event gives each new pair. */
   tokens(): Tokens | null;
   /** A valid access token (refreshed when about to expire), for other HTTP clients (urql, say). */
   accessToken(): Promise<string>;
@@ -108,6 +110,29 @@ export interface ImClient {
   readonly state: ConnectionState;
 }
 
+/** A server event of one kind. */
+type EventOf<T extends ServerEvent['__typename']> = Extract<ServerEvent, { __typename: T }>;
+/** An app event with its payload, as `emit` takes them. */
+type AppEvent = { [K in keyof ImClientEvents]: [K, ImClientEvents[K]] }[keyof ImClientEvents];
+/** What turns a server event into an app event (none for a session's end). */
+type AppEventOf<E> = (event: E) => AppEvent | undefined;
+
+/**
+ * The app event each server event becomes. Messages go through the sequencer instead, and a session's end
+ * comes as `stopped` once its socket closed.
+ */
+const APP_EVENTS: { [T in Exclude<ServerEvent['__typename'], 'MessageEvent'>]: AppEventOf<EventOf<T>> } = {
+  SessionEndedEvent: () => undefined,
+  MessageRecalledEvent: (event) => ['recalled', event.message],
+  ReadReceiptEvent: (event) => ['readReceipt', event],
+  TypingEvent: (event) => ['typing', event],
+  PresenceEvent: (event) => ['presence', event],
+  ApplicationEvent: (event) => ['application', event.application],
+  FriendAddedEvent: (event) => ['friendAdded', event.friend],
+  FriendRemovedEvent: (event) => ['friendRemoved', event],
+  GroupEvent: (event) => ['group', event],
+};
+
 /** Creates a client; nothing connects until login, register or resume. */
 export function createImClient(options: ImClientOptions): ImClient {
   return new Client(options);
@@ -123,11 +148,18 @@ class Client implements ImClient {
   private readonly outbox: Outbox;
   private connection: Connection | undefined;
   private lifetime = new AbortController();
+  /** The user whose messages the sequencer and the cursor follow. */
+  private userId: string | undefined;
 
   constructor(private readonly options: ImClientOptions) {
     const fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.http = httpTransport(options.url, fetchImpl);
-    this.session = new Session(this.http, options.terminal ?? 'WEB', (reason) => this.stopWith({ code: 4403, reason }));
+    this.session = new Session(
+      this.http,
+      options.terminal ?? 'WEB',
+      (reason) => void this.stopWith({ code: 4403, reason }),
+      (tokens) => this.emit('tokens', tokens),
+    );
     this.sequencer = new Sequencer({
       deliver: (message) => this.emit('message', message),
       fetchRange: (conversationId, fromSeq, toSeq) => this.catchUp.fetchRange(conversationId, fromSeq, toSeq),
@@ -138,7 +170,7 @@ class Client implements ImClient {
     this.catchUp = new CatchUp({
       store: options.cursorStore ?? memoryCursorStore(),
       sequencer: this.sequencer,
-      userId: () => this.session.user!.id,
+      userId: () => this.userId!,
       dispatch: (event) => this.dispatch(event),
       onError: (error) => this.emit('error', error),
       pageSize: options.syncPageSize ?? 200,
@@ -165,9 +197,7 @@ class Client implements ImClient {
   async resume(tokens: Tokens): Promise<UserFieldsFragment> {
     await this.reset();
     this.session.useTokens(tokens);
-    const user = (await this.request(MeDocument)).me;
-    this.session.user = user;
-    return this.started(user);
+    return this.started((await this.request(MeDocument)).me);
   }
 
   tokens(): Tokens | null {
@@ -210,7 +240,7 @@ class Client implements ImClient {
 
   async close(): Promise<void> {
     this.lifetime.abort();
-    this.session.clear();
+    this.session.pause();
     await this.connection?.close();
     this.connection = undefined;
     this.setState('stopped');
@@ -220,17 +250,23 @@ class Client implements ImClient {
   private async stopWith(info: StopInfo): Promise<void> {
     if (this.lifetime.signal.aborted) return;
     await this.close();
+    this.session.clear();
     this.emit('stopped', info);
   }
 
-  /** Closes whatever ran before a new sign-in (another user may sign in on the same client). */
+  /** Closes whatever ran before a new sign-in. */
   private async reset(): Promise<void> {
     if (this.connection) await this.close();
     this.lifetime = new AbortController();
-    this.catchUp.reset();
   }
 
   private started(user: UserFieldsFragment): UserFieldsFragment {
+    // The same user coming back keeps what was delivered (nothing is handed on twice); another starts afresh.
+    if (user.id !== this.userId) {
+      this.userId = user.id;
+      this.sequencer.reset();
+      this.catchUp.reset();
+    }
     this.connection = new Connection({
       url: this.options.wsUrl ?? this.options.url.replace(/^http/, 'ws'),
       webSocketImpl: this.options.webSocketImpl,
@@ -253,30 +289,13 @@ class Client implements ImClient {
 
   /** One live (or buffered) event to the app; messages through the sequencer. */
   private dispatch(event: ServerEvent): void {
-    switch (event.__typename) {
-      case 'MessageEvent':
-        this.sequencer.accept(event.message);
-        this.catchUp.delivered();
-        return;
-      case 'MessageRecalledEvent':
-        return this.emit('recalled', event.message);
-      case 'ReadReceiptEvent':
-        return this.emit('readReceipt', event);
-      case 'TypingEvent':
-        return this.emit('typing', event);
-      case 'PresenceEvent':
-        return this.emit('presence', event);
-      case 'ApplicationEvent':
-        return this.emit('application', event.application);
-      case 'FriendAddedEvent':
-        return this.emit('friendAdded', event.friend);
-      case 'FriendRemovedEvent':
-        return this.emit('friendRemoved', event);
-      case 'GroupEvent':
-        return this.emit('group', event);
-      case 'SessionEndedEvent':
-        return;
+    if (event.__typename === 'MessageEvent') {
+      this.sequencer.accept(event.message);
+      this.catchUp.delivered();
+      return;
     }
+    const appEvent = (APP_EVENTS[event.__typename] as AppEventOf<ServerEvent>)(event);
+    if (appEvent) this.emit(appEvent[0], appEvent[1] as never);
   }
 
   private setState(state: ConnectionState): void {

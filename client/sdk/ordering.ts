@@ -69,6 +69,12 @@ export class Sequencer {
     this.fill(message.conversationId, conversation);
   }
 
+  /** Forgets every conversation (another user signs in). */
+  reset(): void {
+    this.conversations.clear();
+    this.seenIds.clear();
+  }
+
   /** Asks again for the gaps whose fetch failed (call once a connection is back and caught up). */
   retryGaps(): void {
     for (const [id, conversation] of this.conversations) if (conversation.held.size > 0) this.fill(id, conversation);
