@@ -113,6 +113,18 @@ describe('the client SDK: every message exactly once and in order through cut co
     expect(carol.sdk.tokens()).toBeNull();
   });
 
+  it('should end the session on logout, say so once, and refuse to be used after it', async () => {
+    const erin = await users.signUp('erin');
+    const stops: StopInfo[] = [];
+    erin.sdk.on('stopped', (info) => stops.push(info));
+    await erin.sdk.logout();
+    expect(stops).toEqual([{ code: 1000, reason: 'logged out' }]);
+    expect(erin.sdk.state).toBe('stopped');
+    expect(erin.sdk.tokens()).toBeNull();
+    await expect(erin.sdk.request(MeDocument)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    await eventually(() => suite.server.app.hub.streamsOf(erin.id) === 0, 2000, 'the socket released');
+  });
+
   it('should refuse a send the server refuses, naming the field', async () => {
     const dave = await users.signUp('dave');
     await expect(dave.sdk.send({ toUserId: dave.id, content: '' })).rejects.toMatchObject({ code: 'BAD_USER_INPUT', message: expect.stringMatching(/^content/) });
