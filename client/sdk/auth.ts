@@ -43,11 +43,13 @@ export class Session {
     private readonly onTokens: (tokens: Tokens) => void,
   ) {}
 
+  /** Registers on this session's terminal and keeps the tokens; resolves with the new user. */
   async register(input: { username: string; password: string; nickname: string }): Promise<UserFieldsFragment> {
     this.timed = true;
     return this.adopt((await this.http(RegisterDocument, { input: { ...input, terminal: this.terminal } })).register);
   }
 
+  /** Signs in on this session's terminal (ending an older session there) and keeps the tokens. */
   async login(input: { username: string; password: string }): Promise<UserFieldsFragment> {
     this.timed = true;
     return this.adopt((await this.http(LoginDocument, { input: { ...input, terminal: this.terminal } })).login);
@@ -59,6 +61,7 @@ export class Session {
     this.store(tokens);
   }
 
+  /** A copy of the current tokens, null when signed out. */
   tokens(): Tokens | null {
     return this.current && { ...this.current };
   }

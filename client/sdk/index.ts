@@ -138,6 +138,7 @@ export function createImClient(options: ImClientOptions): ImClient {
   return new Client(options);
 }
 
+/** The {@link ImClient} of {@link createImClient}: wires the session, connection, catch-up, sequencer and outbox. */
 class Client implements ImClient {
   state: ConnectionState = 'idle';
   private readonly emitter = new Emitter<ImClientEvents>();

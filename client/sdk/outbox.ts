@@ -32,6 +32,7 @@ export function newClientMessageId(): string {
 export class Outbox {
   constructor(private readonly hooks: OutboxHooks) {}
 
+  /** Resolves with the stored message once the server answered; rejects on a refusal or when the client closes. */
   async send(input: SendInput): Promise<MessageFieldsFragment> {
     const variables = { input: { ...input, clientMessageId: input.clientMessageId ?? newClientMessageId() } };
     for (let attempt = 0; ; attempt++) {
