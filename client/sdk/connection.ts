@@ -69,7 +69,7 @@ export class Connection {
   private running: Promise<void> | undefined;
 
   constructor(private readonly hooks: ConnectionHooks) {
-    this.webSocketImpl = listeningForErrors(hooks.webSocketImpl);
+    this.webSocketImpl = forGivingUp(hooks.webSocketImpl);
   }
 
   /** Connects, and keeps reconnecting until closed or stopped. */
@@ -196,20 +196,34 @@ export class Connection {
   }
 }
 
-/** The constructor of a WebSocket, as far as this module uses it. */
-type WebSocketClass = new (url: string, protocol: string) => { addEventListener(type: 'error', listener: () => void): void };
+/** A WebSocket, as far as this module uses it (`terminate` is `ws`'s, absent in browsers). */
+interface WebSocketLike {
+  addEventListener(type: 'error', listener: () => void): void;
+  close(code?: number, reason?: string): void;
+  terminate?(): void;
+}
+
+/** The code graphql-ws closes a socket with when it gives up on it (`terminate`). */
+const TERMINATED = 4499;
 
 /**
- * `impl` with an error listener on every socket. graphql-ws removes its own listener when it terminates a
- * socket still connecting (a timeout), and `ws` then throws the abort's 'error' event as unhandled.
+ * `impl` with two fixes for sockets graphql-ws gives up on. It removes its own error listener when it terminates
+ * a socket still connecting (a timeout), and `ws` then throws the abort's 'error' event as unhandled: every
+ * socket gets a listener. And its close handshake over a network that went away holds the socket and a timer
+ * for 30 s: where the implementation can (`ws`), such a socket is destroyed at once.
  */
-function listeningForErrors(impl: unknown): unknown {
-  const Base = (impl ?? globalThis.WebSocket) as WebSocketClass | undefined;
+function forGivingUp(impl: unknown): unknown {
+  const Base = (impl ?? globalThis.WebSocket) as (new (url: string, protocol: string) => WebSocketLike) | undefined;
   if (!Base) throw new Error('no WebSocket here: pass webSocketImpl (in Node 20, `import WebSocket from "ws"`)');
   return class extends Base {
     constructor(url: string, protocol: string) {
       super(url, protocol);
       this.addEventListener('error', () => undefined);
+    }
+
+    override close(code?: number, reason?: string): void {
+      if (code === TERMINATED && this.terminate) this.terminate();
+      else super.close(code, reason);
     }
   };
 }
