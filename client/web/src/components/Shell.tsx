@@ -32,11 +32,11 @@ export function Shell({ onSignOut }: { onSignOut: () => void }) {
 
   return (
     <div className="shell">
-      <ReconnectingBanner />
       <header className="topbar">
         <span className="me" data-testid="me">
           {me.nickname} <small>@{me.username}</small>
         </span>
+        <ReconnectingBanner />
         <button type="button" onClick={onSignOut} data-testid="logout">
           Log out
         </button>

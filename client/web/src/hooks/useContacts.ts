@@ -24,7 +24,10 @@ export function useContacts(): { contacts: ContactFieldsFragment[]; error?: stri
   useImEvent('friendRemoved', refetch);
   useImEvent('group', refetch);
   // After a reconnect the unread counts may have moved while no events could arrive.
-  useImEvent('state', refetch);
+  useImEvent('state', (state) => state === 'connected' && refetch());
 
-  return { contacts: result.data?.contacts ?? [], error: result.error?.message, refetch };
+  // A refetch that fails (the server is away) keeps the list on screen, and with it the open conversation.
+  const lastContacts = useRef<ContactFieldsFragment[]>([]);
+  if (result.data) lastContacts.current = result.data.contacts;
+  return { contacts: lastContacts.current, error: result.error?.message, refetch };
 }
