@@ -68,6 +68,17 @@ describe('web app in Chromium', () => {
     await alice.page.screenshot({ path: path.join(OUTPUT_DIR, 'private-chat.png') });
   });
 
+  it('should pin a conversation and recall an own message for both sides', async () => {
+    await alice.page.getByTestId('toggle-pin').click();
+    await alice.page.getByTestId(`contact-${bob.username}`).getByTestId('pinned-mark').waitFor();
+
+    const recalled = alice.page.getByTestId('message').filter({ hasText: 'Fine, thanks' });
+    await recalled.getByTestId('recall').click();
+    await alice.page.locator('[data-testid=message][data-status=RECALLED]').waitFor();
+    await bob.page.locator('[data-testid=message][data-status=RECALLED]').getByText('Message recalled').waitFor();
+    expect(await countMessages(bob, 'Fine, thanks')).toBe(0);
+  });
+
   it('should let a group be created with a friend and chat in it', async () => {
     const group = `Team ${run}`;
     await alice.page.getByTestId('tab-groups').click();
