@@ -5,6 +5,9 @@ import type { Browser } from 'playwright-core';
 import { countMessages, launchBrowser, OUTPUT_DIR, registerUser, sendText, waitForMessage, type ChatUser } from './browser';
 import { startServerProcess, type ServerProcess } from './server-process';
 
+/** Messages per history page in the app (client/web/src/hooks/useConversation.ts). */
+const PAGE_SIZE = 30;
+
 /** Names unique per run, so a rerun against a kept database never collides. */
 const run = Date.now().toString(36).slice(-5);
 
@@ -119,6 +122,37 @@ describe('web app in Chromium', () => {
     expect(await countMessages(bob, 'Sent while the server was away')).toBe(1);
     expect(await countMessages(alice, 'Sent while the server was away')).toBe(1);
     await alice.page.getByTestId('pending-message').waitFor({ state: 'detached' });
+  });
+
+  it('should resume the session after a reload and load older history when scrolled to the top', async () => {
+    const { accessToken } = JSON.parse((await alice.page.evaluate<string | null>("localStorage.getItem('im.tokens')")) ?? '{}') as { accessToken: string };
+    const graphql = async (query: string, variables: Record<string, unknown> = {}) => {
+      const reply = await fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` },
+        body: JSON.stringify({ query, variables }),
+      });
+      return (await reply.json()) as { data: { searchUsers: { id: string }[] } };
+    };
+    const [bobUser] = (await graphql('query($q: String!) { searchUsers(query: $q) { id } }', { q: bob.username })).data.searchUsers;
+    for (let i = 1; i <= PAGE_SIZE + 5; i++) {
+      await graphql('mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }', {
+        input: { toUserId: bobUser?.id, content: `history #${i}`, clientMessageId: `history-${run}-${i}` },
+      });
+    }
+
+    // Bob's open page gets them live; the SDK saves its catch-up cursor past live messages within its
+    // cursorAdvanceMs (2 s by default). Reloading before that would replay them through catch-up into the chat,
+    // and the oldest would show without any scrolling.
+    await waitForMessage(bob, `history #${PAGE_SIZE + 5}`);
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    await bob.page.reload();
+    await bob.page.getByTestId(`contact-${alice.username}`).click();
+    await waitForMessage(bob, `history #${PAGE_SIZE + 5}`);
+    const oldest = bob.page.getByTestId('message-list').getByText('history #1', { exact: true });
+    expect(await oldest.count()).toBe(0);
+    await bob.page.getByTestId('message-list').evaluate((list) => list.scrollTo({ top: 0 }));
+    await oldest.waitFor();
   });
 
   it('should make no request to any other host', () => {
