@@ -14,6 +14,7 @@ import { DirectExecution } from './direct-execution';
 import { costError, depthRule, MAX_TOKENS, type OperationLimits } from './limits';
 import { pagedResultsRule } from './paged-results-rule';
 import { createPlaygroundHandler } from './playground';
+import { createWebAppHandler } from './web-app';
 
 /** Options of {@link createHttpServer}. */
 export interface HttpOptions {
@@ -81,7 +82,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
 
 /**
  * The HTTP side of a node: `/graphql` per the GraphQL-over-HTTP spec (POST for everything, GET for queries
- * only), the playground for browsers, and `/healthz` and `/readyz` for orchestrators.
+ * only), the playground for browsers, the web chat app at `/`, and `/healthz` and `/readyz` for orchestrators.
  */
 export async function createHttpServer(options: HttpOptions): Promise<HttpServer> {
   const { schema, auth, log, limits } = options;
@@ -111,6 +112,8 @@ export async function createHttpServer(options: HttpOptions): Promise<HttpServer
   await apollo.start();
   const direct = new DirectExecution({ schema, limits, introspection: options.introspection, log });
   const playground = createPlaygroundHandler({ endpointPath: '/graphql' });
+  // Every role serves the app: a push node behind the same address as the platform nodes answers `/` as well.
+  const webApp = createWebAppHandler();
 
   let inFlight = 0;
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -121,6 +124,7 @@ export async function createHttpServer(options: HttpOptions): Promise<HttpServer
       return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready' });
     }
     if (options.graphql && playground(req, res)) return;
+    if (webApp(req, res)) return;
     if (url.pathname !== '/graphql' || !options.graphql) return sendJson(res, 404, { error: 'not found' });
 
     if (inFlight >= options.maxInFlight) {

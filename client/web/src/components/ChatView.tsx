@@ -1,0 +1,64 @@
+import { useEffect, useMemo, useRef, useState } from 'react';
+import type { ContactFieldsFragment } from '../../../generated/graphql';
+import { useMarkConversationReadMutation, useSetContactMutedMutation, useSetContactPinnedMutation } from '../../../generated/hooks';
+import { useConversation, type Recipient } from '../hooks/useConversation';
+import { usePeerReadSeq } from '../hooks/usePeerReadSeq';
+import { useTypingNames } from '../hooks/useTypingNames';
+import { Composer } from './Composer';
+import { contactTitle } from './ContactList';
+import { GroupDetails } from './GroupDetails';
+import { MessageList } from './MessageList';
+import { PresenceDot } from './PresenceDot';
+
+/** One open conversation: header with its toggles, the history, who is typing, and the composer. */
+export function ChatView({ contact }: { contact: ContactFieldsFragment }) {
+  const { conversationId } = contact;
+  const recipient = useMemo<Recipient>(
+    () => (contact.group ? { toGroupId: contact.group.id } : { toUserId: contact.peer?.id ?? '' }),
+    [contact.group, contact.peer],
+  );
+  const conversation = useConversation(conversationId, recipient);
+  const typing = useTypingNames(conversationId);
+  const peerReadSeq = usePeerReadSeq(conversationId, contact.peerReadSeq);
+  const [showMembers, setShowMembers] = useState(false);
+  const [, setPinned] = useSetContactPinnedMutation();
+  const [, setMuted] = useSetContactMutedMutation();
+  const [, markRead] = useMarkConversationReadMutation();
+
+  // Everything shown is read: mark up to the newest seq once per new message (the server ignores lower seqs).
+  const newestSeq = conversation.messages.at(-1)?.seq ?? 0;
+  const markedSeq = useRef(contact.readSeq);
+  useEffect(() => {
+    if (newestSeq <= markedSeq.current) return;
+    markedSeq.current = newestSeq;
+    void markRead({ conversationId, seq: newestSeq });
+  }, [newestSeq, conversationId, markRead]);
+
+  return (
+    <section className="chat" data-testid="chat-view" data-conversation-id={conversationId}>
+      <header className="chat-header">
+        {contact.peer && <PresenceDot online={contact.peer.online} />}
+        <h2 data-testid="chat-title">{contactTitle(contact)}</h2>
+        {contact.group && (
+          <button type="button" onClick={() => setShowMembers((v) => !v)} data-testid="toggle-members">
+            Members ({contact.group.memberCount})
+          </button>
+        )}
+        <button type="button" onClick={() => setPinned({ conversationId, pinned: !contact.pinned })} data-testid="toggle-pin">
+          {contact.pinned ? 'Unpin' : 'Pin'}
+        </button>
+        <button type="button" onClick={() => setMuted({ conversationId, muted: !contact.muted })} data-testid="toggle-mute">
+          {contact.muted ? 'Unmute' : 'Mute'}
+        </button>
+      </header>
+      <div className="chat-body">
+        <MessageList conversation={conversation} peerReadSeq={contact.type === 'PRIVATE' ? peerReadSeq : 0} />
+        {showMembers && contact.group && <GroupDetails groupId={contact.group.id} />}
+      </div>
+      <p className="typing" data-testid="typing-indicator">
+        {typing.length > 0 ? `${typing.join(', ')} ${typing.length === 1 ? 'is' : 'are'} typing…` : ''}
+      </p>
+      <Composer conversationId={conversationId} onSend={conversation.send} />
+    </section>
+  );
+}

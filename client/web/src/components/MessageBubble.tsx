@@ -1,0 +1,72 @@
+import type { MessageFieldsFragment } from '../../../generated/graphql';
+import { useRecallMessageMutation } from '../../../generated/hooks';
+import type { PendingMessage } from '../hooks/useConversation';
+
+/** The text of a message; media (IMAGE, FILE, …) arrive with their own issue and show as a placeholder line. */
+function Body({ message }: { message: MessageFieldsFragment }) {
+  if (message.status === 'RECALLED') return <em className="recalled">Message recalled</em>;
+  if (message.type === 'TEXT') return <span className="text">{message.content}</span>;
+  return <em className="media" data-testid="media-placeholder">[{message.type.toLowerCase()}] attachments are not shown yet</em>;
+}
+
+/** A confirmed message: sender, text, "Read" when the other side has read it, and recall for own messages. */
+export function MessageBubble({
+  message,
+  own,
+  read,
+  onRecalled,
+}: {
+  message: MessageFieldsFragment;
+  own: boolean;
+  read: boolean;
+  onRecalled: (messages: MessageFieldsFragment[]) => void;
+}) {
+  const [recall, recallMessage] = useRecallMessageMutation();
+  const doRecall = async () => {
+    const result = await recallMessage({ id: message.id });
+    if (result.data) onRecalled([result.data.recallMessage]);
+  };
+  return (
+    <div className={`bubble ${own ? 'own' : ''}`} data-testid="message" data-seq={message.seq} data-status={message.status}>
+      {!own && <span className="sender">{message.sender.nickname}</span>}
+      <Body message={message} />
+      <span className="meta">
+        {new Date(message.createdAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}
+        {own && message.conversationType === 'GROUP' && message.readCount !== null && message.readCount > 0 && ` · read by ${message.readCount}`}
+        {read && (
+          <span className="read" data-testid="read-receipt">
+            {' '}
+            · Read
+          </span>
+        )}
+        {own && message.status === 'SENT' && (
+          <button type="button" className="link" disabled={recall.fetching} onClick={doRecall} data-testid="recall">
+            Recall
+          </button>
+        )}
+      </span>
+      {recall.error && <span className="error">{recall.error.message}</span>}
+    </div>
+  );
+}
+
+/** An own message on its way: "Sending…", or the refusal with a retry button. */
+export function PendingBubble({ pending, onRetry }: { pending: PendingMessage; onRetry: () => void }) {
+  return (
+    <div className="bubble own pending" data-testid="pending-message">
+      <span className="text">{pending.content}</span>
+      <span className="meta">
+        {pending.error ? (
+          <>
+            <span className="error">{pending.error}</span>
+            <button type="button" className="link" onClick={onRetry} data-testid="retry-send">
+              Retry
+            </button>
+          </>
+        ) : (
+          'Sending…'
+        )}
+      </span>
+    </div>
+  );
+}

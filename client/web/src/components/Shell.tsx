@@ -1,0 +1,66 @@
+import { useState } from 'react';
+import { useSession } from '../im-context';
+import { useContacts } from '../hooks/useContacts';
+import { ChatView } from './ChatView';
+import { ContactList } from './ContactList';
+import { FriendsPanel } from './FriendsPanel';
+import { GroupsPanel } from './GroupsPanel';
+import { ReconnectingBanner } from './ReconnectingBanner';
+
+type Tab = 'chats' | 'friends' | 'groups';
+
+const TABS: readonly { id: Tab; label: string }[] = [
+  { id: 'chats', label: 'Chats' },
+  { id: 'friends', label: 'Friends' },
+  { id: 'groups', label: 'Groups' },
+];
+
+/** The signed-in screen: lists on the left (chats, friends, groups), the open conversation on the right. */
+export function Shell({ onSignOut }: { onSignOut: () => void }) {
+  const { me } = useSession();
+  const [tab, setTab] = useState<Tab>('chats');
+  const [openId, setOpenId] = useState<string | null>(null);
+  const { contacts, error, refetch } = useContacts();
+  const open = contacts.find((c) => c.conversationId === openId);
+
+  const openChat = (conversationId: string) => {
+    setOpenId(conversationId);
+    setTab('chats');
+    // A conversation that was just created (a group, a friendship) may not be in the list yet.
+    if (!contacts.some((c) => c.conversationId === conversationId)) refetch();
+  };
+
+  return (
+    <div className="shell">
+      <header className="topbar">
+        <span className="me" data-testid="me">
+          {me.nickname} <small>@{me.username}</small>
+        </span>
+        <ReconnectingBanner />
+        <button type="button" onClick={onSignOut} data-testid="logout">
+          Log out
+        </button>
+      </header>
+      <aside className="sidebar">
+        <nav className="tabs">
+          {TABS.map(({ id, label }) => (
+            <button key={id} type="button" className={tab === id ? 'active' : ''} onClick={() => setTab(id)} data-testid={`tab-${id}`}>
+              {label}
+            </button>
+          ))}
+        </nav>
+        {error && <p className="error">{error}</p>}
+        {tab === 'chats' && <ContactList contacts={contacts} openId={openId} onOpen={openChat} />}
+        {tab === 'friends' && <FriendsPanel onOpenChat={openChat} />}
+        {tab === 'groups' && <GroupsPanel onOpenChat={openChat} />}
+      </aside>
+      <main className="main">
+        {open ? (
+          <ChatView key={open.conversationId} contact={open} />
+        ) : (
+          <p className="placeholder">{openId ? 'Opening…' : 'Pick a conversation, or find friends under Friends.'}</p>
+        )}
+      </main>
+    </div>
+  );
+}
