@@ -9,7 +9,8 @@ import {
 } from '../client/generated/graphql';
 import { memoryCursorStore, type StopInfo } from '../client/sdk';
 import { login } from './support/client';
-import { expectEveryMessageOnceInOrder, sdkUsers, sendMany } from './support/sdk';
+import { decodeCursor } from '../src/messages/sync-cursor';
+import { expectEveryMessageOnceInOrder, sdkUsers, sendMany, syncCounter } from './support/sdk';
 import { useServer } from './support/server';
 import { eventually } from './support/wait';
 
@@ -68,7 +69,7 @@ describe('the client SDK: every message exactly once and in order through cut co
   it('should catch a restarted client up from its saved cursor without repeating what its app already had', async () => {
     const store = memoryCursorStore();
     const alice = await users.signUp('alice');
-    const bob = await users.signUp('bob', { cursorStore: store, cursorAdvanceMs: 50 });
+    const bob = await users.signUp('bob', { cursorStore: store });
     await users.befriend(alice, bob);
     const before = await sendMany(alice.sdk, bob.id, 10);
     await eventually(() => bob.messages.length === 10, 5000, 'the first 10');
@@ -83,6 +84,56 @@ describe('the client SDK: every message exactly once and in order through cut co
     await eventually(() => caughtUp.length >= 10, 5000, 'the 10 sent while away');
     expectEveryMessageOnceInOrder(bob.messages, before);
     expectEveryMessageOnceInOrder(caughtUp, after);
+  });
+
+  it('should restart from the cursor it saved after live-only traffic, with no message twice and none missing', async () => {
+    const store = memoryCursorStore();
+    const alice = await users.signUp('alice');
+    const bob = await users.signUp('bob', { cursorStore: store });
+    await users.befriend(alice, bob);
+    const states: string[] = [];
+    bob.sdk.on('state', (state) => states.push(state));
+    const live = await sendMany(alice.sdk, bob.id, 20);
+    live.push(await bob.sdk.send({ toUserId: alice.id, content: 'his own, answered over HTTP' }));
+    live.push(...(await sendMany(alice.sdk, bob.id, 20)));
+    await eventually(() => bob.messages.length >= live.length, 5000, 'the live messages');
+    const newest = Math.max(...live.map((m) => m.seq));
+    // Saved by the client itself (no sync to move it), before any close could save it.
+    await eventually(() => decodeCursor(store.load(bob.id) as string | null).get(live[0]!.conversationId) === newest, 5000, 'the cursor saved past them');
+    const tokens = bob.sdk.tokens()!;
+    await bob.sdk.close();
+    expect(states).not.toContain('reconnecting');
+    const away = await sendMany(alice.sdk, bob.id, 10);
+    const restarted = users.client({ cursorStore: store });
+    const caughtUp = users.listen(restarted);
+    await restarted.resume(tokens);
+    await eventually(() => caughtUp.length >= away.length, 5000, 'the 10 sent while away');
+    const more = await sendMany(alice.sdk, bob.id, 5);
+    await eventually(() => caughtUp.length >= away.length + more.length, 5000, 'the 5 sent after the restart');
+    expectEveryMessageOnceInOrder(bob.messages, live);
+    expectEveryMessageOnceInOrder(caughtUp, [...away, ...more]);
+  });
+
+  it('should run no syncMessages during steady live traffic after the catch-up on connect', async () => {
+    const wire = syncCounter();
+    const alice = await users.signUp('alice');
+    const bob = await users.signUp('bob', { webSocketImpl: wire.webSocketImpl });
+    await users.befriend(alice, bob);
+    await eventually(() => wire.syncs > 0, 5000, 'the catch-up on connect');
+    const states: string[] = [];
+    bob.sdk.on('state', (state) => states.push(state));
+    const sent: MessageFieldsFragment[] = [];
+    for (let burst = 0; burst < 5; burst++) {
+      sent.push(...(await sendMany(alice.sdk, bob.id, 10)));
+      sent.push(await bob.sdk.send({ toUserId: alice.id, content: `reply ${burst}` }));
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    await eventually(() => bob.messages.length >= sent.length, 5000, 'every message');
+    // Longer than the old 2 s advance, so that a sync it would have run is counted.
+    await new Promise((r) => setTimeout(r, 2500));
+    expectEveryMessageOnceInOrder(bob.messages, sent);
+    expect(states).toEqual([]);
+    expect(wire.syncs).toBe(1);
   });
 
   it('should hand on the messages after a gap the user may never see (a group they left and rejoined) without stalling', async () => {

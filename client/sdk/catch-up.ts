@@ -1,11 +1,18 @@
 import { MessagesDocument, SyncMessagesDocument, type SyncMessagesQuery } from '../generated/graphql';
 import { networkError } from './errors';
 import type { SocketQueries, ServerEvent } from './connection';
+import { decodeCursor, encodeCursor, type SyncCursor } from './cursor';
 import type { CursorStore } from './cursor-store';
 import type { Sequencer } from './ordering';
 
 /** The most messages one `messages` query returns. */
 const MESSAGES_LIMIT = 100;
+
+/**
+ * How long after the app got messages the cursor is saved: a burst of them is saved once, and a crash repeats
+ * at most this much (the messages after the saved cursor come again on the next start).
+ */
+const SAVE_AFTER_MS = 500;
 
 /** What a {@link CatchUp} needs from the client around it. */
 export interface CatchUpHooks {
@@ -18,29 +25,25 @@ export interface CatchUpHooks {
   onError(error: unknown): void;
   /** Messages per syncMessages page (1-500). */
   pageSize: number;
-  /** How soon after live messages a sync runs to move the saved cursor past them (ms). */
-  advanceAfterMs: number;
 }
 
 /**
  * Catch-up on every (re)connect: live events are buffered while syncMessages is paged from the cursor until
  * hasMore is false, then the buffer is drained (the sequencer drops what the sync already delivered). The
- * cursor only moves through syncMessages, which never skips, and is saved once the app got every message it
- * covers; live messages move it through a sync soon after them, which also picks up anything the live
- * stream missed (an event sent while the subscription was being set up).
+ * cursor is the sequencer's last seqs, which live messages move as well as syncs: no query runs just to move
+ * it. It is saved shortly after the app got messages, so a restart from it repeats nothing the app had.
  */
 export class CatchUp {
   private socket: SocketQueries | undefined;
   /** Live events held while a catch-up runs; undefined when they go straight through. */
   private buffer: ServerEvent[] | undefined;
-  /** The newest cursor a sync returned, and whether it still has to be saved. */
-  private cursor: string | null | undefined;
-  private unsaved = false;
   private syncing: Promise<void> = Promise.resolve();
   /** The sync waiting to start, and the socket it will run on. */
   private queued: { socket: SocketQueries; run: Promise<void> } | undefined;
   private saving: Promise<void> = Promise.resolve();
-  private advanceTimer: ReturnType<typeof setTimeout> | undefined;
+  private saveTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The cursor last loaded or saved: an unchanged one is not saved again. */
+  private saved = '';
 
   constructor(private readonly hooks: CatchUpHooks) {}
 
@@ -58,8 +61,6 @@ export class CatchUp {
   /** The socket is gone: what was buffered still goes to the app (the next catch-up repeats no message of it). */
   disconnected(): void {
     this.socket = undefined;
-    clearTimeout(this.advanceTimer);
-    this.advanceTimer = undefined;
     this.flush();
   }
 
@@ -69,23 +70,42 @@ export class CatchUp {
     else this.hooks.dispatch(event);
   }
 
-  /** A live message reached the app: sync soon, so that the saved cursor moves past it. */
-  delivered(): void {
-    if (this.advanceTimer !== undefined || !this.socket) return;
-    this.advanceTimer = setTimeout(() => {
-      this.advanceTimer = undefined;
-      const socket = this.socket;
-      if (socket && !this.buffer) this.sync(socket).catch((error) => this.socket === socket && this.hooks.onError(error));
-    }, this.hooks.advanceAfterMs);
+  /** The sequencer holds nothing: the app got messages, save the cursor past them soon. */
+  settled(): void {
+    this.saveTimer ??= setTimeout(() => void this.save(), SAVE_AFTER_MS);
   }
 
-  /** The sequencer holds nothing: the newest cursor can be saved. */
-  settled(): void {
-    if (!this.unsaved || this.cursor == null) return;
-    const cursor = this.cursor;
+  /**
+   * Saves the cursor now if it moved (the client closes), after any save under way. It covers only what the
+   * app was handed (or will never see), even while later messages are held, so it can never run ahead.
+   */
+  save(): Promise<void> {
+    clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
+    const cursor = encodeCursor(this.hooks.sequencer.cursor);
+    if (cursor === this.saved) return this.saving;
     const userId = this.hooks.userId();
-    this.unsaved = false;
+    this.saved = cursor;
     this.saving = this.saving.then(() => this.hooks.store.save(userId, cursor)).catch((error) => this.hooks.onError(error));
+    return this.saving;
+  }
+
+  /**
+   * Starts the sequencer from the signed-in user's saved cursor. One that cannot be loaded or read is
+   * reported and catch-up starts from the beginning: the app may get old messages again, but misses none.
+   */
+  async restore(): Promise<void> {
+    clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
+    let cursor: SyncCursor = new Map();
+    try {
+      this.saved = (await this.hooks.store.load(this.hooks.userId())) ?? '';
+      cursor = decodeCursor(this.saved);
+    } catch (error) {
+      this.saved = '';
+      this.hooks.onError(error);
+    }
+    this.hooks.sequencer.reset(cursor);
   }
 
   /**
@@ -101,12 +121,6 @@ export class CatchUp {
       for (const message of messages) this.hooks.sequencer.accept(message);
       from = beforeSeq;
     }
-  }
-
-  /** Forgets the cursor in memory (another user signs in). */
-  reset(): void {
-    this.cursor = undefined;
-    this.unsaved = false;
   }
 
   /** A sync from the current cursor on the live socket (the sequencer's way to learn where a conversation stands). */
@@ -130,16 +144,18 @@ export class CatchUp {
     return run;
   }
 
+  /**
+   * From what the app got; each next page from the cursor the last one returned, which is past messages the
+   * sequencer may still hold for a gap: asking from what it delivered would return them again and again.
+   */
   private async page(socket: SocketQueries): Promise<void> {
-    if (this.cursor === undefined) this.cursor = await this.hooks.store.load(this.hooks.userId());
+    let cursor = encodeCursor(this.hooks.sequencer.cursor);
     for (let hasMore = true; hasMore; ) {
       // A sync that stopped early must not pass for a complete one: the sequencer settles gaps on it.
       if (this.socket !== socket) throw networkError('the connection closed during a sync');
-      const page: SyncMessagesQuery['syncMessages'] = (await socket.query(SyncMessagesDocument, { cursor: this.cursor, limit: this.hooks.pageSize })).syncMessages;
+      const page: SyncMessagesQuery['syncMessages'] = (await socket.query(SyncMessagesDocument, { cursor, limit: this.hooks.pageSize })).syncMessages;
       for (const message of page.messages) this.hooks.sequencer.accept(message, true);
-      this.cursor = page.cursor;
-      this.unsaved = true;
-      if (!this.hooks.sequencer.holding) this.settled();
+      cursor = page.cursor;
       hasMore = page.hasMore;
     }
   }

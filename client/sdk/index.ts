@@ -56,8 +56,6 @@ export interface ImClientOptions {
   timeoutMs?: number;
   /** Messages per syncMessages page (1-500). @default 200 */
   syncPageSize?: number;
-  /** How soon after live messages a sync moves the saved cursor past them, in ms. @default 2000 */
-  cursorAdvanceMs?: number;
 }
 
 /** The events of an {@link ImClient} and what their listeners get. */
@@ -175,7 +173,6 @@ class Client implements ImClient {
       dispatch: (event) => this.dispatch(event),
       onError: (error) => this.emit('error', error),
       pageSize: options.syncPageSize ?? 200,
-      advanceAfterMs: options.cursorAdvanceMs ?? 2000,
     });
     this.outbox = new Outbox({
       request: (document, variables) => this.request(document, variables),
@@ -244,6 +241,8 @@ class Client implements ImClient {
     this.session.pause();
     await this.connection?.close();
     this.connection = undefined;
+    // What the app got since the last save: a restart then repeats none of it.
+    if (this.userId !== undefined) await this.catchUp.save();
     this.setState('stopped');
   }
 
@@ -261,12 +260,13 @@ class Client implements ImClient {
     this.lifetime = new AbortController();
   }
 
-  private started(user: UserFieldsFragment): UserFieldsFragment {
-    // The same user coming back keeps what was delivered (nothing is handed on twice); another starts afresh.
+  private async started(user: UserFieldsFragment): Promise<UserFieldsFragment> {
+    // The same user coming back keeps what was delivered (nothing is handed on twice); another starts from
+    // their saved cursor, before any message of theirs can reach the sequencer.
     if (user.id !== this.userId) {
       this.userId = user.id;
-      this.sequencer.reset();
-      this.catchUp.reset();
+      await this.catchUp.restore();
+      if (this.lifetime.signal.aborted) return user;
     }
     this.connection = new Connection({
       url: this.options.wsUrl ?? this.options.url.replace(/^http/, 'ws'),
@@ -292,7 +292,6 @@ class Client implements ImClient {
   private dispatch(event: ServerEvent): void {
     if (event.__typename === 'MessageEvent') {
       this.sequencer.accept(event.message);
-      this.catchUp.delivered();
       return;
     }
     const appEvent = (APP_EVENTS[event.__typename] as AppEventOf<ServerEvent>)(event);

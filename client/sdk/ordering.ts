@@ -1,9 +1,8 @@
 import type { MessageFieldsFragment } from '../generated/graphql';
+import type { SyncCursor } from './cursor';
 
-/** Per conversation: the last seq handed to the app, and the later messages waiting for a gap to fill. */
-interface Conversation {
-  /** Unknown until a sync (which never skips) or seq 1 gives where the conversation stands. */
-  last: number | undefined;
+/** A conversation's messages waiting for a gap below them to fill. */
+interface Gap {
   held: Map<number, MessageFieldsFragment>;
   /** A fetch of the missing range is under way. */
   fetching: boolean;
@@ -22,7 +21,7 @@ export interface SequencerHooks {
   sync(): Promise<void>;
   /** A fetch failed (it is retried on {@link Sequencer.retryGaps}). */
   failed(error: unknown): void;
-  /** Called whenever nothing is held any more (the moment a cursor may be saved). */
+  /** Called whenever nothing is held any more (the moment the cursor may be saved). */
   settled(): void;
 }
 
@@ -36,20 +35,30 @@ const REMEMBERED_IDS = 10_000;
  * a missing one that a fetch does not return will never be visible to this user (a group they were not in
  * at the time): the fetch's end settles the gap and the held messages go out.
  *
- * Where a conversation stands is known from a sync (it continues the cursor, never skipping) or from seq 1.
- * A live message of a conversation not seen yet may have overtaken earlier ones (deliveries through a cluster
- * are not ordered), so it is held and a sync tells what came before it.
+ * The last seqs are the syncMessages cursor itself ({@link cursor}): they only ever cover what the app was
+ * handed or will never see, which is what the server's cursor means, so saving them loses nothing.
+ * Where a conversation absent from them stands is known from a sync (it continues the cursor, never skipping)
+ * or from seq 1. A live message of such a conversation may have overtaken earlier ones (deliveries through a
+ * cluster are not ordered), so it is held and a sync tells what came before it.
  */
 export class Sequencer {
-  private readonly conversations = new Map<string, Conversation>();
+  /** Per conversation, the last seq handed to the app (or settled as never visible). */
+  private last: SyncCursor = new Map();
+  /** Only the conversations that hold messages or fetch a gap. */
+  private readonly gaps = new Map<string, Gap>();
   private readonly seenIds = new Set<string>();
 
   constructor(private readonly hooks: SequencerHooks) {}
 
   /** True while some message waits for a gap to fill. */
   get holding(): boolean {
-    for (const conversation of this.conversations.values()) if (conversation.held.size > 0) return true;
+    for (const gap of this.gaps.values()) if (gap.held.size > 0) return true;
     return false;
+  }
+
+  /** The syncMessages cursor of what the app got: read it, never change it (the sequencer owns it). */
+  get cursor(): ReadonlyMap<string, number> {
+    return this.last;
   }
 
   /**
@@ -57,78 +66,82 @@ export class Sequencer {
    */
   accept(message: MessageFieldsFragment, synced = false): void {
     if (this.seenIds.has(message.id)) return;
-    const conversation = this.conversation(message.conversationId);
-    const { last } = conversation;
+    const id = message.conversationId;
+    const last = this.last.get(id);
     if (last !== undefined && message.seq <= last) return;
     if (last === undefined ? synced || message.seq === 1 : message.seq === last + 1) {
-      this.deliver(conversation, message);
-      this.release(conversation);
+      this.deliver(message);
+      this.release(id);
       return;
     }
-    conversation.held.set(message.seq, message);
-    this.fill(message.conversationId, conversation);
+    let gap = this.gaps.get(id);
+    if (!gap) this.gaps.set(id, (gap = { held: new Map(), fetching: false }));
+    gap.held.set(message.seq, message);
+    this.fill(id, gap);
   }
 
-  /** Forgets every conversation (another user signs in). */
-  reset(): void {
-    this.conversations.clear();
+  /** Starts over from `cursor` (a saved one, or empty): the app had everything it covers, and nothing else. */
+  reset(cursor: SyncCursor): void {
+    this.last = cursor;
+    this.gaps.clear();
     this.seenIds.clear();
   }
 
   /** Asks again for the gaps whose fetch failed (call once a connection is back and caught up). */
   retryGaps(): void {
-    for (const [id, conversation] of this.conversations) if (conversation.held.size > 0) this.fill(id, conversation);
+    for (const [id, gap] of this.gaps) if (gap.held.size > 0) this.fill(id, gap);
   }
 
-  private conversation(id: string): Conversation {
-    let conversation = this.conversations.get(id);
-    if (!conversation) this.conversations.set(id, (conversation = { last: undefined, held: new Map(), fetching: false }));
-    return conversation;
-  }
-
-  private deliver(conversation: Conversation, message: MessageFieldsFragment): void {
-    conversation.last = message.seq;
+  private deliver(message: MessageFieldsFragment): void {
+    this.last.set(message.conversationId, message.seq);
     this.seenIds.add(message.id);
     if (this.seenIds.size > REMEMBERED_IDS) this.seenIds.delete(this.seenIds.values().next().value!);
     this.hooks.deliver(message);
   }
 
   /** Delivers the held messages that now follow on. */
-  private release(conversation: Conversation): void {
-    if (conversation.last !== undefined) {
-      for (let next = conversation.held.get(conversation.last + 1); next; next = conversation.held.get(conversation.last + 1)) {
-        conversation.held.delete(next.seq);
-        this.deliver(conversation, next);
+  private release(id: string): void {
+    const gap = this.gaps.get(id);
+    if (gap) {
+      // A sync may deliver a held message itself (it came live first, then in the sync that placed it).
+      for (const seq of gap.held.keys()) if (seq <= this.last.get(id)!) gap.held.delete(seq);
+      for (let next = gap.held.get(this.last.get(id)! + 1); next; next = gap.held.get(this.last.get(id)! + 1)) {
+        gap.held.delete(next.seq);
+        this.deliver(next);
       }
+      if (gap.held.size === 0 && !gap.fetching) this.gaps.delete(id);
     }
-    if (conversation.held.size === 0 && !this.holding) this.hooks.settled();
+    if (!this.holding) this.hooks.settled();
   }
 
   /**
    * Fetches what is missing below the held messages: the range when the last seq is known, else a sync.
    * Only what a fetch covered is settled: messages that came while it ran may have moved the gap above it.
    */
-  private fill(id: string, conversation: Conversation): void {
-    if (conversation.fetching) return;
-    conversation.fetching = true;
-    const firstHeld = (): number => Math.min(...conversation.held.keys());
-    const known = conversation.last !== undefined;
+  private fill(id: string, gap: Gap): void {
+    if (gap.fetching) return;
+    gap.fetching = true;
+    const firstHeld = (): number => Math.min(...gap.held.keys());
+    const from = this.last.get(id);
     const to = firstHeld() - 1;
-    const fetched = known ? this.hooks.fetchRange(id, conversation.last! + 1, to) : this.hooks.sync();
+    const fetched = from !== undefined ? this.hooks.fetchRange(id, from + 1, to) : this.hooks.sync();
     fetched.then(
       () => {
-        conversation.fetching = false;
-        if (conversation.held.size === 0) return;
+        gap.fetching = false;
+        // A reset forgot this gap (another user): nothing of it may touch the new cursor.
+        if (this.gaps.get(id) !== gap) return;
+        if (gap.held.size === 0) return void this.gaps.delete(id);
         const first = firstHeld();
+        const last = this.last.get(id);
         // Seqs the fetch covered but did not return will never come; a sync that left the conversation
         // unknown returned nothing before its first held message.
-        const settled = known ? Math.min(to, first - 1) : conversation.last === undefined ? first - 1 : undefined;
-        if (settled !== undefined && (conversation.last === undefined || conversation.last < settled)) conversation.last = settled;
-        this.release(conversation);
-        if (conversation.held.size > 0) this.fill(id, conversation);
+        const settled = from !== undefined ? Math.min(to, first - 1) : last === undefined ? first - 1 : undefined;
+        if (settled !== undefined && (last === undefined || last < settled)) this.last.set(id, settled);
+        this.release(id);
+        if (gap.held.size > 0) this.fill(id, gap);
       },
       (error) => {
-        conversation.fetching = false;
+        gap.fetching = false;
         this.hooks.failed(error);
       },
     );

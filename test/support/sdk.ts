@@ -73,6 +73,26 @@ export function sdkUsers(target: () => SdkTarget) {
   };
 }
 
+/**
+ * A `ws` WebSocket class for the SDK's `webSocketImpl` that counts the syncMessages operations sent on its
+ * sockets: the SDK's own wire, where every catch-up query of a client goes.
+ */
+export function syncCounter(): { webSocketImpl: unknown; readonly syncs: number } {
+  let syncs = 0;
+  class CountingWebSocket extends WebSocket {
+    override send(data: unknown, ...rest: unknown[]): void {
+      // graphql-ws sends each operation as one JSON text frame, its query included.
+      if (typeof data === 'string' && data.includes('syncMessages')) syncs++;
+      (super.send as (...args: unknown[]) => void)(data, ...rest);
+    }
+  }
+  return {
+    webSocketImpl: CountingWebSocket,
+    get syncs() {
+      return syncs;
+    },
+  };
+}
 
 /**
  * Sends `n` text messages from `sender` to `toUserId`, a few at a time; `progress` runs (and is awaited)
