@@ -141,11 +141,11 @@ describe('web app in Chromium', () => {
       });
     }
 
-    // Bob's open page gets them live; the SDK saves its catch-up cursor past live messages within its
-    // cursorAdvanceMs (2 s by default). Reloading before that would replay them through catch-up into the chat,
-    // and the oldest would show without any scrolling.
+    // Bob's open page gets them live; the SDK saves its catch-up cursor past live messages 500 ms after them
+    // (a reload does not close the client). Reloading before that would replay them through catch-up into the
+    // chat, and the oldest would show without any scrolling.
     await waitForMessage(bob, `history #${PAGE_SIZE + 5}`);
-    await new Promise((resolve) => setTimeout(resolve, 2500));
+    await new Promise((resolve) => setTimeout(resolve, 1500));
     await bob.page.reload();
     await bob.page.getByTestId(`contact-${alice.username}`).click();
     await waitForMessage(bob, `history #${PAGE_SIZE + 5}`);
