@@ -21,6 +21,7 @@ export async function groupScenario(cluster, { members: memberCount, messages })
   const group = await seeder.group(users.map((m) => m.userId));
   const connected = await load.call('connect', {
     clients: users.map((u, i) => ({ key: `g${u.userId}`, userId: u.userId, token: u.token, wsUrl: pushes[i % pushes.length].wsUrl })),
+    platformUrl: platform.url,
   });
   console.log(`connected ${connected.ok}/${users.length} subscribed sockets in ${(connected.ms / 1000).toFixed(1)} s (${connected.failed} failed)`);
   await sleep(2000);
@@ -31,7 +32,6 @@ export async function groupScenario(cluster, { members: memberCount, messages })
     senderKey: `g${users[0].userId}`,
     groupId: group.groupId,
     memberKeys: users.map((m) => `g${m.userId}`),
-    platformUrl: platform.url,
     count: messages,
   });
   const cpu = cpuRows(procs, before, cpuSnapshot(procs));

@@ -1,20 +1,33 @@
-// The load generator, run as its own process (forked by run.mjs, driven over IPC): it holds every graphql-ws
-// client and sends every HTTP request, so that send and receive times come from one clock.
+// The load generator, run as its own process (forked by run.mjs, driven over IPC); all send and receive times
+// come from this process's clock. BENCH_CLIENT picks what a simulated user is:
+// - raw (the default, as in issue 10's figures): a graphql-ws client selecting only what the bench reads, and one
+//   plain HTTP sendMessage per message;
+// - sdk: a client of the SDK (client/sdk, built to dist/client by npm run build), as a real app's would be:
+//   it signs in with the seeded token, catches up, orders and de-duplicates, selects the full message and
+//   event fragments, and sends with retries.
 import http from 'node:http';
+import { createRequire } from 'node:module';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 
+const clientKind = process.env.BENCH_CLIENT ?? 'raw';
+if (!['raw', 'sdk'].includes(clientKind)) throw new Error(`BENCH_CLIENT is raw or sdk, not ${clientKind}`);
+const { createImClient } = clientKind === 'sdk' ? createRequire(import.meta.url)('../dist/client/sdk/index.js') : {};
 const EVENTS = 'subscription { events { __typename ... on MessageEvent { message { id clientMessageId } } } }';
 const SEND = 'mutation($input: SendMessageInput!) { sendMessage(input: $input) { id seq } }';
 const now = () => performance.now();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** How long an SDK client may take to be connected and subscribed before it counts as failed. */
+const CONNECT_TIMEOUT_MS = 20_000;
 
-/** key -> { client, userId, token } */
+/** key -> { userId, token, close, im? } */
 const clients = new Map();
-/** Called for every MessageEvent a client receives: (key, clientMessageId, receivedAt). */
+/** Called for every message a client receives: (key, clientMessageId, receivedAt). */
 let onMessage = () => {};
 let closedUnexpectedly = 0;
+/** The platform's GraphQL URL, from the connect call. */
+let httpUrl;
 
 // Above ~28,000 sockets from one source address to one port the ephemeral ports run out: run.mjs gives each
 // extra load process its own 127.0.0.x source address.
@@ -29,10 +42,10 @@ const SocketImpl = localAddress
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 256 });
 
-/** POSTs sendMessage; resolves { ok, status, error }. */
-function postSend(platformUrl, token, input) {
+/** POSTs sendMessage to the GraphQL endpoint `endpoint`; resolves { ok, status, error }. */
+function postSend(endpoint, token, input) {
   const body = JSON.stringify({ query: SEND, variables: { input } });
-  const url = new URL('/graphql', platformUrl);
+  const url = new URL(endpoint);
   return new Promise((resolve) => {
     const req = http.request(
       {
@@ -63,8 +76,11 @@ function postSend(platformUrl, token, input) {
   });
 }
 
-/** Opens one subscribed graphql-ws client; resolves true once connection_ack arrived, else why it failed. */
-function connectOne({ key, userId, token, wsUrl }) {
+/**
+ * The bare protocol client (`--client raw`): a graphql-ws client whose subscription selects only what the
+ * bench reads; resolves true once connection_ack arrived, else why it failed.
+ */
+function connectRaw({ key, userId, token, wsUrl }) {
   return new Promise((resolve) => {
     let settled = false;
     let lastError;
@@ -79,7 +95,7 @@ function connectOne({ key, userId, token, wsUrl }) {
         connected: () => {
           if (settled) return;
           settled = true;
-          clients.set(key, { client, userId, token });
+          clients.set(key, { userId, token, close: () => client.dispose() });
           resolve(true);
         },
         closed: (event) => {
@@ -107,8 +123,52 @@ function connectOne({ key, userId, token, wsUrl }) {
   });
 }
 
+/** Sends one message as `from`; resolves { ok, error } (an SDK client retries network failures and RATE_LIMITED itself). */
+function send(from, input) {
+  if (!from.im) return postSend(httpUrl, from.token, input);
+  return from.im.send(input).then(
+    () => ({ ok: true }),
+    (error) => ({ ok: false, error: error?.code ?? error?.message ?? String(error) }),
+  );
+}
+
+/**
+ * Signs one seeded user in through the SDK (its token was minted by the seeder: the SDK never needs to refresh
+ * it within a run); resolves true once the events connection is up, else why it failed.
+ */
+function connectSdk({ key, userId, token, wsUrl }) {
+  return new Promise((resolve) => {
+    let settled = false;
+    let lastError;
+    const im = createImClient({ url: httpUrl, wsUrl, webSocketImpl: SocketImpl });
+    const fail = (why) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      void im.close();
+      resolve(why);
+    };
+    const timer = setTimeout(() => fail(`not connected in ${CONNECT_TIMEOUT_MS / 1000} s${lastError ? `: ${lastError}` : ''}`), CONNECT_TIMEOUT_MS);
+    im.on('message', (message) => onMessage(key, message.clientMessageId, now()));
+    im.on('error', (error) => (lastError = error?.message ?? String(error)));
+    im.on('stopped', ({ code, reason }) => fail(`stopped ${code} ${reason}`));
+    im.on('state', (state) => {
+      if (state === 'connected' && !settled) {
+        settled = true;
+        clearTimeout(timer);
+        clients.set(key, { im, userId, token, close: () => im.close() });
+        resolve(true);
+      } else if (state === 'reconnecting' && settled && clients.has(key)) closedUnexpectedly++;
+    });
+    const expiresAt = new Date(Date.now() + 1800_000).toISOString();
+    im.resume({ accessToken: token, refreshToken: 'seeded-session-has-no-refresh-token', accessTokenExpiresAt: expiresAt }).catch((error) => fail(error?.message ?? String(error)));
+  });
+}
+
 const handlers = {
-  async connect({ clients: list, concurrency = 100 }) {
+  async connect({ clients: list, platformUrl, concurrency = 100 }) {
+    httpUrl = new URL('/graphql', platformUrl).href;
+    const connectOne = clientKind === 'sdk' ? connectSdk : connectRaw;
     const started = now();
     let ok = 0;
     let failed = 0;
@@ -134,7 +194,7 @@ const handlers = {
   async closeAll() {
     const all = [...clients.values()];
     clients.clear();
-    await Promise.all(all.map((c) => c.client.dispose()));
+    await Promise.all(all.map((c) => c.close()));
     const unexpected = closedUnexpectedly;
     closedUnexpectedly = 0;
     return { closed: all.length, closedUnexpectedly: unexpected };
@@ -144,7 +204,7 @@ const handlers = {
    * Open-loop private load: pairs[i] = [fromKey, toKey]; message n goes from pairs[n % len][0] to [1] (and the next
    * one reversed, so both sides send). clientMessageId is "<run>:<n>:<send time>" so the receiver can time it.
    */
-  async private({ run, pairs, platformUrl, rate, seconds, maxInflight = 4000, drainMs = 60000 }) {
+  async private({ run, pairs, rate, seconds, maxInflight = 4000, drainMs = 60000 }) {
     const total = Math.round(rate * seconds);
     const sentAt = new Float64Array(total).fill(-1);
     const recipientOf = new Array(total);
@@ -201,7 +261,7 @@ const handlers = {
           sentAt[n] = t0;
           inflight++;
           if (inflight > maxInflightSeen) maxInflightSeen = inflight;
-          postSend(platformUrl, from.token, {
+          send(from, {
             toUserId: to.userId,
             content: `bench message ${n} from ${from.userId}`,
             clientMessageId: `${run}:${n}:${t0.toFixed(3)}`,
@@ -254,7 +314,7 @@ const handlers = {
   },
 
   /** Sends `count` group messages one after another, each after the previous reached everyone (or timed out). */
-  async group({ run, senderKey, groupId, memberKeys, platformUrl, count, perMessageTimeoutMs = 5000 }) {
+  async group({ run, senderKey, groupId, memberKeys, count, perMessageTimeoutMs = 5000 }) {
     const sender = clients.get(senderKey);
     const others = memberKeys.filter((k) => k !== senderKey && clients.has(k));
     const perMessage = [];
@@ -278,7 +338,7 @@ const handlers = {
       let done;
       const all = new Promise((r) => (done = r));
       current = { cmid, t0, got: new Set(), latency: [], done, echo: NaN };
-      const response = await postSend(platformUrl, sender.token, { toGroupId: groupId, content: `group bench ${i}`, clientMessageId: cmid });
+      const response = await send(sender, { toGroupId: groupId, content: `group bench ${i}`, clientMessageId: cmid });
       const httpMs = now() - t0;
       if (!response.ok) errors.push(response.error);
       await Promise.race([all, sleep(perMessageTimeoutMs)]);

@@ -57,7 +57,7 @@ export async function memoryScenario(cluster, { connections: asked }) {
     const chunk = Math.ceil(slice.length / loads.length);
     const results = await Promise.all(
       loads.map((l, i) =>
-        l.call('connect', { clients: slice.slice(i * chunk, (i + 1) * chunk).map((u) => ({ key: `m${u.userId}`, userId: u.userId, token: u.token, wsUrl: push.wsUrl })), concurrency: 200 }),
+        l.call('connect', { clients: slice.slice(i * chunk, (i + 1) * chunk).map((u) => ({ key: `m${u.userId}`, userId: u.userId, token: u.token, wsUrl: push.wsUrl })), platformUrl: cluster.platform.url, concurrency: 200 }),
       ),
     );
     for (const r of results) {

@@ -31,6 +31,7 @@ export async function privateScenario(cluster, { label, pairs: pairCount, rates,
   await seeder.friendPairs(pairs);
   const connected = await load.call('connect', {
     clients: users.map((u, i) => ({ key: `p${u.userId}`, userId: u.userId, token: u.token, wsUrl: pushes[i % pushes.length].wsUrl })),
+    platformUrl: platform.url,
   });
   console.log(`connected ${connected.ok}/${users.length} subscribed sockets in ${(connected.ms / 1000).toFixed(1)} s (${connected.failed} failed)`);
   await sleep(1500);
@@ -41,7 +42,7 @@ export async function privateScenario(cluster, { label, pairs: pairCount, rates,
   // Warm up gently, then at the first measured rate, so that the first measured window finds the nodes' code
   // optimized (V8) and MariaDB's pages cached, as a long-running server's would be.
   for (const [rate, secs] of [[250, 3], [rates[0], 5]]) {
-    const warm = await load.call('private', { run: `${label}w${rate}`, pairs: keyPairs, platformUrl: platform.url, rate, seconds: secs });
+    const warm = await load.call('private', { run: `${label}w${rate}`, pairs: keyPairs, rate, seconds: secs });
     console.log(`warm-up: ${rate}/s for ${secs} s, ${warm.delivered}/${warm.ok} delivered, p99 ${ms(pct(warm.latency, 99))} ms (not counted)`);
     await sleep(1000);
   }
@@ -53,7 +54,7 @@ export async function privateScenario(cluster, { label, pairs: pairCount, rates,
     const q0 = await cluster.questions();
     const r0 = await redisCommandStats(cluster.redisUrl);
     const before = cpuSnapshot(procs);
-    const r = await load.call('private', { run: `${label}${i}`, pairs: keyPairs, platformUrl: platform.url, rate, seconds });
+    const r = await load.call('private', { run: `${label}${i}`, pairs: keyPairs, rate, seconds });
     const cpu = cpuRows(procs, before, cpuSnapshot(procs));
     const redisCmds = commandDelta(r0, await redisCommandStats(cluster.redisUrl));
     const statements = (await cluster.questions()) - q0 - 1;

@@ -3,10 +3,12 @@
 //   node bench/run.mjs [--scenario private|latency|group|memory|all] [--mode queue|pubsub|queue,pubsub] [--nodes 2|4|2,4]
 //                      [--rate 3000|1000,2000] [--sweep] [--seconds 10] [--pairs 500]
 //                      [--latency-rate 500] [--latency-seconds 20] [--connections 10000] [--members 3000]
-//                      [--group-messages 20] [--compare ejabberd]
+//                      [--group-messages 20] [--compare ejabberd] [--client raw|sdk]
 // --sweep: steps 100,250,500,1000,1500,2000,2500,3000,4000 (or --rate's), stopping after two failing steps in a row.
 // --compare ejabberd (implies --sweep unless --rate is given): once every process of ours has stopped, runs
 // ../shared/anchors/ejabberd-sql/run.sh at the same rates and step length and prints the ratio of highest rates held.
+// --client sdk: every simulated user is a client of the SDK (client/sdk) instead of the bare protocol client
+// (raw, the default, which selects only what the bench reads): see bench/load.mjs.
 // Each (mode, nodes) pair gets a fresh cluster running every scenario asked for. JSON results go to bench/results/.
 // BENCH_NODE_ARGS adds node arguments to every server node (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
 // BENCH_WORKERS sets IM_WORKERS of the platform (default 1: see cluster.mjs); its CPU counts every worker.
@@ -39,6 +41,7 @@ const { values: args } = parseArgs({
     members: { type: 'string', default: '3000' },
     'group-messages': { type: 'string', default: '20' },
     compare: { type: 'string' },
+    client: { type: 'string', default: 'raw' },
   },
 });
 const list = (s) => s.split(',').map((x) => x.trim()).filter(Boolean);
@@ -48,6 +51,8 @@ const modes = list(args.mode);
 for (const m of modes) if (!['queue', 'pubsub'].includes(m)) throw new Error('--mode takes queue, pubsub or both');
 const nodeCounts = list(args.nodes).map(Number);
 if (nodeCounts.some((n) => !(n >= 1))) throw new Error('--nodes takes counts of push nodes, e.g. 2 or 2,4');
+if (!['raw', 'sdk'].includes(args.client)) throw new Error('--client takes raw or sdk');
+process.env.BENCH_CLIENT = args.client; // read by every load generator forked from here
 if (args.compare && args.compare !== 'ejabberd') throw new Error('--compare takes ejabberd');
 if (args.compare && !scenarios.includes('private')) throw new Error('--compare ejabberd needs the private scenario');
 const sweep = args.sweep || (Boolean(args.compare) && !args.rate);
@@ -105,7 +110,7 @@ async function runCluster(mode, pushNodes) {
 }
 
 async function main() {
-  console.log(`im-server bench ${stamp}: scenarios ${scenarios.join(', ')}; modes ${modes.join(', ')}; push nodes ${nodeCounts.join(', ')}; ${meta.cores} cores (${meta.cpu}); node ${process.version}`);
+  console.log(`im-server bench ${stamp}: scenarios ${scenarios.join(', ')}; modes ${modes.join(', ')}; push nodes ${nodeCounts.join(', ')}; ${args.client} clients; ${meta.cores} cores (${meta.cpu}); node ${process.version}`);
   if (scenarios.includes('private')) console.log(`private steps ${rates.join(', ')}/s, ${seconds} s each${sweep ? ', sweep (stops after two failing steps in a row)' : ''}`);
   console.log("Everything (MariaDB, Redis, the nodes and the load generator) shares this machine's cores.");
   if (!lockHeld()) console.log('WARNING: /tmp/bench.lock is not held: run under `flock /tmp/bench.lock` (npm run bench does) so figures do not overlap');
