@@ -135,17 +135,32 @@ describe('web app in Chromium', () => {
       return (await reply.json()) as { data: { searchUsers: { id: string }[] } };
     };
     const [bobUser] = (await graphql('query($q: String!) { searchUsers(query: $q) { id } }', { q: bob.username })).data.searchUsers;
+    let last = { conversationId: '', seq: 0 };
     for (let i = 1; i <= PAGE_SIZE + 5; i++) {
-      await graphql('mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }', {
+      const sent = await graphql('mutation($input: SendMessageInput!) { sendMessage(input: $input) { conversationId seq } }', {
         input: { toUserId: bobUser?.id, content: `history #${i}`, clientMessageId: `history-${run}-${i}` },
       });
+      last = (sent.data as unknown as { sendMessage: typeof last }).sendMessage;
     }
 
-    // Bob's open page gets them live; the SDK saves its catch-up cursor past live messages 500 ms after them
-    // (a reload does not close the client). Reloading before that would replay them through catch-up into the
-    // chat, and the oldest would show without any scrolling.
+    // Bob's open page gets them live, and the SDK saves its catch-up cursor past them shortly after (a reload does
+    // not close the client). Reloading before that would replay them through catch-up into the chat, and the
+    // oldest would show without any scrolling: so wait until the saved cursor covers the last one.
     await waitForMessage(bob, `history #${PAGE_SIZE + 5}`);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const covered = `${last.conversationId}:${last.seq}`;
+    await bob.page.waitForFunction((entry) => {
+      // Runs in the page (the test's tsconfig has no DOM types): the cursor is base64url of "conversation:seq,...".
+      const { localStorage: storage, atob: decode } = globalThis as unknown as {
+        localStorage: { length: number; key(i: number): string | null; getItem(key: string): string | null };
+        atob(data: string): string;
+      };
+      for (let i = 0; i < storage.length; i++) {
+        const key = storage.key(i) ?? '';
+        const cursor = key.startsWith('im.cursor.') ? (storage.getItem(key) ?? '') : '';
+        if (decode(cursor.replace(/-/g, '+').replace(/_/g, '/')).split(',').includes(entry)) return true;
+      }
+      return false;
+    }, covered);
     await bob.page.reload();
     await bob.page.getByTestId(`contact-${alice.username}`).click();
     await waitForMessage(bob, `history #${PAGE_SIZE + 5}`);
