@@ -56,6 +56,12 @@ export interface ImClientOptions {
   timeoutMs?: number;
   /** Messages per syncMessages page (1-500). @default 200 */
   syncPageSize?: number;
+  /**
+   * How long a message that came ahead of its predecessor waits for it before the missing range is fetched,
+   * in ms: deliveries through a cluster are not ordered, and the predecessor is usually a few ms behind.
+   * @default 200
+   */
+  gapWaitMs?: number;
 }
 
 /** The events of an {@link ImClient} and what their listeners get. */
@@ -165,6 +171,7 @@ class Client implements ImClient {
       sync: () => this.catchUp.resync(),
       settled: () => this.catchUp.settled(),
       failed: (error) => this.emit('error', error),
+      gapWaitMs: options.gapWaitMs ?? 200,
     });
     this.catchUp = new CatchUp({
       store: options.cursorStore ?? memoryCursorStore(),

@@ -6,6 +6,8 @@ interface Gap {
   held: Map<number, MessageFieldsFragment>;
   /** A fetch of the missing range is under way. */
   fetching: boolean;
+  /** The fetch waits for messages still on their way (see {@link SequencerHooks.gapWaitMs}). */
+  waiting?: ReturnType<typeof setTimeout>;
 }
 
 /** What a {@link Sequencer} needs from the client around it. */
@@ -23,6 +25,12 @@ export interface SequencerHooks {
   failed(error: unknown): void;
   /** Called whenever nothing is held any more (the moment the cursor may be saved). */
   settled(): void;
+  /**
+   * How long a live gap may stay open before its range is fetched, in ms. Two people who write at once, or a
+   * send's answer that comes after the next message's delivery, open gaps that the next few milliseconds
+   * close by themselves: fetching each would cost a query for nothing.
+   */
+  gapWaitMs: number;
 }
 
 /** How many delivered message ids are remembered for de-duplication beyond the per-conversation seq. */
@@ -31,7 +39,7 @@ const REMEMBERED_IDS = 10_000;
 /**
  * Exactly once, in seq order per conversation. A message at or below the conversation's last seq, or whose
  * id was seen, is dropped; one right after it is delivered (with whatever it unblocks); one further ahead is
- * held and the missing range fetched. Seqs of a conversation commit in order, so once a later one is visible
+ * held, and the missing range fetched unless it arrived within `gapWaitMs`. Seqs of a conversation commit in order, so once a later one is visible
  * a missing one that a fetch does not return will never be visible to this user (a group they were not in
  * at the time): the fetch's end settles the gap and the held messages go out.
  *
@@ -77,17 +85,22 @@ export class Sequencer {
     let gap = this.gaps.get(id);
     if (!gap) this.gaps.set(id, (gap = { held: new Map(), fetching: false }));
     gap.held.set(message.seq, message);
-    this.fill(id, gap);
+    if (gap.fetching || gap.waiting) return;
+    gap.waiting = setTimeout(() => {
+      gap.waiting = undefined;
+      if (this.gaps.get(id) === gap && gap.held.size > 0) this.fill(id, gap);
+    }, this.hooks.gapWaitMs);
   }
 
   /** Starts over from `cursor` (a saved one, or empty): the app had everything it covers, and nothing else. */
   reset(cursor: SyncCursor): void {
     this.last = cursor;
+    for (const gap of this.gaps.values()) clearTimeout(gap.waiting);
     this.gaps.clear();
     this.seenIds.clear();
   }
 
-  /** Asks again for the gaps whose fetch failed (call once a connection is back and caught up). */
+  /** Fetches the gaps still open now (call once a connection is back and caught up: nothing more is on its way). */
   retryGaps(): void {
     for (const [id, gap] of this.gaps) if (gap.held.size > 0) this.fill(id, gap);
   }
@@ -109,7 +122,10 @@ export class Sequencer {
         gap.held.delete(next.seq);
         this.deliver(next);
       }
-      if (gap.held.size === 0 && !gap.fetching) this.gaps.delete(id);
+      if (gap.held.size === 0 && !gap.fetching) {
+        clearTimeout(gap.waiting);
+        this.gaps.delete(id);
+      }
     }
     if (!this.holding) this.hooks.settled();
   }
@@ -120,6 +136,8 @@ export class Sequencer {
    */
   private fill(id: string, gap: Gap): void {
     if (gap.fetching) return;
+    clearTimeout(gap.waiting);
+    gap.waiting = undefined;
     gap.fetching = true;
     const firstHeld = (): number => Math.min(...gap.held.keys());
     const from = this.last.get(id);
