@@ -65,6 +65,14 @@ export function sdkUsers(target: () => SdkTarget) {
       await eventually(() => sdk.state === 'connected', 5000, `${prefix} connected`);
       return { sdk, id: me.id, username, messages };
     },
+    /** Signs `user` in again as another client (another terminal or push node, say), recording its messages. */
+    async logIn(user: SdkUser, options: Partial<ImClientOptions> = {}): Promise<SdkUser> {
+      const sdk = client(options);
+      const messages = listen(sdk);
+      await sdk.login({ username: user.username, password: PASSWORD });
+      await eventually(() => sdk.state === 'connected', 5000, `${user.username} connected again`);
+      return { ...user, sdk, messages };
+    },
     /** Makes two SDK users friends (through the test helpers, with their current tokens). */
     async befriend(a: SdkUser, b: SdkUser): Promise<void> {
       const as = (u: SdkUser) => ({ id: u.id, username: u.username, token: u.sdk.tokens()!.accessToken, refreshToken: u.sdk.tokens()!.refreshToken });
