@@ -94,6 +94,32 @@ export interface Config {
    * @default one per core (os.availableParallelism()) when the role is platform, else 1
    */
   workers: number;
+  /** Limits and housekeeping of uploads and media (see src/uploads). */
+  media: MediaLimits;
+}
+
+/** How big uploads may be, how long their URLs live, and when unused or old media go. */
+export interface MediaLimits {
+  /** Largest IMAGE upload, in bytes. @default 10485760 (10 MiB) */
+  maxImageBytes: number;
+  /** Largest VOICE upload. @default 5242880 (5 MiB) */
+  maxVoiceBytes: number;
+  /** Largest FILE upload. @default 104857600 (100 MiB) */
+  maxFileBytes: number;
+  /** Largest VIDEO upload. @default 104857600 (100 MiB) */
+  maxVideoBytes: number;
+  /** How long an upload URL accepts its PUT. @default 900 */
+  uploadUrlTtlSeconds: number;
+  /** How long a signed download URL handed out in a message or profile works. @default 3600 */
+  mediaUrlTtlSeconds: number;
+  /** Largest image (width × height) the server decodes; larger ones are refused before decoding. @default 40000000 */
+  imageMaxPixels: number;
+  /** Uploads never used by a message or avatar are deleted this long after they were created. @default 24 */
+  orphanHours: number;
+  /** Media of messages older than this many days stop being served and are deleted; unset keeps them forever. */
+  retentionDays?: number;
+  /** How often the clean-up job runs (platform and all roles). @default 600 */
+  cleanupIntervalSeconds: number;
 }
 
 /** Every environment variable {@link loadConfig} reads; deployment files are checked against this list. */
@@ -133,6 +159,16 @@ export const CONFIG_VARIABLES = [
   'WS_MAX_SUBSCRIPTIONS',
   'IM_WORKERS',
   'HTTP_MAX_IN_FLIGHT',
+  'UPLOAD_MAX_IMAGE_BYTES',
+  'UPLOAD_MAX_VOICE_BYTES',
+  'UPLOAD_MAX_FILE_BYTES',
+  'UPLOAD_MAX_VIDEO_BYTES',
+  'UPLOAD_URL_TTL_SECONDS',
+  'MEDIA_URL_TTL_SECONDS',
+  'IMAGE_MAX_PIXELS',
+  'UPLOAD_ORPHAN_HOURS',
+  'MEDIA_RETENTION_DAYS',
+  'MEDIA_CLEANUP_INTERVAL_SECONDS',
 ] as const;
 
 /** A setting that could not be used; the message names the variable. */
@@ -291,5 +327,25 @@ export function loadConfig(env: Env = process.env): Config {
     sessionRecheckSeconds: int(env, 'SESSION_RECHECK_SECONDS', 60, 1, 60),
     wsMaxSubscriptions: int(env, 'WS_MAX_SUBSCRIPTIONS', 10, 1, 1000),
     workers,
+    media: mediaLimits(env),
+  };
+}
+
+/** Sizes stay below 2^31: GraphQL's Int carries them. */
+const MAX_UPLOAD_BYTES = 2 ** 31 - 1;
+
+function mediaLimits(env: Env): MediaLimits {
+  const retention = env.MEDIA_RETENTION_DAYS;
+  return {
+    maxImageBytes: int(env, 'UPLOAD_MAX_IMAGE_BYTES', 10 * 1024 * 1024, 1, MAX_UPLOAD_BYTES),
+    maxVoiceBytes: int(env, 'UPLOAD_MAX_VOICE_BYTES', 5 * 1024 * 1024, 1, MAX_UPLOAD_BYTES),
+    maxFileBytes: int(env, 'UPLOAD_MAX_FILE_BYTES', 100 * 1024 * 1024, 1, MAX_UPLOAD_BYTES),
+    maxVideoBytes: int(env, 'UPLOAD_MAX_VIDEO_BYTES', 100 * 1024 * 1024, 1, MAX_UPLOAD_BYTES),
+    uploadUrlTtlSeconds: int(env, 'UPLOAD_URL_TTL_SECONDS', 900, 1, 7 * 86400),
+    mediaUrlTtlSeconds: int(env, 'MEDIA_URL_TTL_SECONDS', 3600, 4, 7 * 86400),
+    imageMaxPixels: int(env, 'IMAGE_MAX_PIXELS', 40_000_000, 1, 1_000_000_000),
+    orphanHours: int(env, 'UPLOAD_ORPHAN_HOURS', 24, 1, 365 * 24),
+    retentionDays: retention === undefined || retention === '' ? undefined : int(env, 'MEDIA_RETENTION_DAYS', 0, 1, 100 * 365),
+    cleanupIntervalSeconds: int(env, 'MEDIA_CLEANUP_INTERVAL_SECONDS', 600, 1, 86400),
   };
 }

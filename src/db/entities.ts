@@ -5,6 +5,7 @@ import { FriendshipEntity } from '../friends/friendship.entity';
 import { GroupEntity, GroupMemberEntity } from '../groups/group.entity';
 import { ConversationEntity } from '../messages/conversation.entity';
 import { MessageEntity } from '../messages/message.entity';
+import { UploadEntity } from '../uploads/upload.entity';
 import { UserEntity } from '../users/user.entity';
 
 /** Every persisted entity; the migrations are generated from exactly this list. */
@@ -18,4 +19,5 @@ export const entities = [
   MessageEntity,
   GroupEntity,
   GroupMemberEntity,
+  UploadEntity,
 ];
