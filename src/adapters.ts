@@ -16,6 +16,8 @@ export interface Adapters {
   engine: DeliveryEngine;
   /** Where every rate limit of this process keeps its counters. */
   limiters: RateLimiters;
+  /** The command connection to Redis (cluster mode only), for jobs that take a lock across nodes. */
+  redis?: Redis;
   /** Which push nodes are alive (cluster mode only): started by the composition root for this node's role. */
   liveness?: RedisNodeLiveness;
   /**
@@ -95,6 +97,7 @@ export async function createAdapters(config: Config, log: Logger): Promise<Adapt
   return {
     engine,
     limiters: new RedisRateLimiters(redis, `${keyPrefix}rl`),
+    redis,
     liveness,
     onReconnect: (listener) => reconnectListeners.push(listener),
     async close() {

@@ -28,7 +28,13 @@ import { PresenceService } from './presence/presence.service';
 import { createSchema } from './schema';
 import { createHttpServer } from './transport/http';
 import { attachWebSocket } from './transport/ws';
+import { createMediaHandler } from './transport/media-route';
+import { MediaCleanup } from './uploads/cleanup';
+import { MediaUrls } from './uploads/media-urls';
+import type { ObjectStorage } from './uploads/storage';
 import { UploadsResolver } from './uploads/uploads.resolver';
+import { UploadsService, UPLOAD_RATE } from './uploads/uploads.service';
+import { UploadStore } from './uploads/uploads.store';
 import { UsersResolver } from './users/users.resolver';
 import { UsersService } from './users/users.service';
 
@@ -40,6 +46,9 @@ export interface App {
   db: Database;
   engine: DeliveryEngine;
   hub: Hub;
+  /** The uploads' housekeeping (tests call `runOnce`). */
+  cleanup: MediaCleanup;
+  storage: ObjectStorage;
   /** Closes sockets (1012, so clients reconnect elsewhere), stops listening and releases every resource. */
   close(): Promise<void>;
 }
@@ -58,29 +67,36 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
   const limiters = overrides.limiters ?? adapters.limiters;
   const notifier = new Notifier(engine, log);
 
-  const users = new UsersService(db);
+  let port = config.port;
+  const publicUrl = () => config.publicUrl ?? `http://localhost:${port}`;
+  const storage: ObjectStorage = STORAGE_PLACEHOLDER;
+  await storage.start();
+  const uploadStore = new UploadStore(db);
+  const uploads = new UploadsService(uploadStore, storage, limiters.bursty('uploads', UPLOAD_RATE), { limits: config.media, publicUrl });
+  const mediaUrls = new MediaUrls(storage, { ttlSeconds: config.media.mediaUrlTtlSeconds, retentionDays: config.media.retentionDays });
+  const users = new UsersService(db, uploads);
   const tokens = new Tokens(config.jwtSecret, config.accessTokenTtlSeconds);
   const throttle = new Throttle(limiters, config.frontDoor);
   const auth = new AuthService(db, tokens, users, notifier, throttle, config.refreshTokenTtlSeconds);
   const friends = new FriendsService(db, users, notifier);
   const presence = new PresenceService(engine, friends, users, notifier, log);
-  const groups = new GroupsService(db, users, friends, presence, notifier);
+  const groups = new GroupsService(db, users, friends, presence, notifier, uploads);
   const applications = new ApplicationsService(db, users, friends, groups, notifier);
   const store = new MessageStore(db);
   const contacts = new ContactsService(db, users, store, groups, notifier);
   const sendLimit = limiters.bursty('messages', { ratePerSecond: config.messageRatePerSecond, burst: config.messageRateBurst });
-  const messages = new MessagesService(db, store, contacts, groups, users, notifier, sendLimit);
+  const messages = new MessagesService(db, store, contacts, groups, users, notifier, sendLimit, uploads);
   const hub = new Hub(engine, presence.changed, log);
 
   const instances = new Map<unknown, unknown>([
     [AuthResolver, new AuthResolver(auth)],
-    [UsersResolver, new UsersResolver(users)],
+    [UsersResolver, new UsersResolver(users, mediaUrls)],
     [FriendsResolver, new FriendsResolver(friends)],
     [ApplicationsResolver, new ApplicationsResolver(applications)],
     [ContactsResolver, new ContactsResolver(contacts)],
-    [MessagesResolver, new MessagesResolver(messages)],
-    [GroupsResolver, new GroupsResolver(groups)],
-    [UploadsResolver, new UploadsResolver()],
+    [MessagesResolver, new MessagesResolver(messages, mediaUrls)],
+    [GroupsResolver, new GroupsResolver(groups, mediaUrls)],
+    [UploadsResolver, new UploadsResolver(uploads)],
     [EventsResolver, new EventsResolver()],
   ]);
   const schema = await createSchema({ get: (cls) => instances.get(cls) });
@@ -103,6 +119,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
     introspection: config.introspection,
     graphql: config.role !== 'push',
     ready: async () => (await db.ping()) && (await engine.ready()),
+    media: config.role === 'push' ? undefined : createMediaHandler({ auth, uploads, urls: mediaUrls, log }),
   });
   const ws =
     config.role === 'platform'
@@ -124,6 +141,8 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
   if (ws) adapters.onReconnect(() => void ws.recheckSessions());
   if (config.role !== 'platform') await engine.consume(hub.dispatch);
   if (config.role !== 'push') adapters.liveness?.startJanitor(presence.departed);
+  const cleanup = new MediaCleanup({ store: uploadStore, storage, uploads, limits: config.media, log, redis: adapters.redis, keyPrefix: config.redisKeyPrefix });
+  if (config.role !== 'push') cleanup.start();
   if (config.role !== 'platform') {
     await adapters.liveness?.startHeartbeat(
       () => hub.closeAll(CloseCode.serviceRestart, 'this node was taken for dead: reconnect and catch up'),
@@ -135,7 +154,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
     http.server.once('error', reject);
     http.server.listen(config.port, config.host, resolve);
   });
-  const port = (http.server.address() as AddressInfo).port;
+  port = (http.server.address() as AddressInfo).port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   log.info({ port, role: config.role, nodeId: engine.nodeId, database: config.database.dialect }, 'listening');
 
@@ -146,6 +165,8 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
     db,
     engine,
     hub,
+    cleanup,
+    storage,
     close: () =>
       (closing ??= (async () => {
         hub.closeAll(CloseCode.serviceRestart, 'server shutting down');
@@ -155,8 +176,10 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
         http.server.closeAllConnections();
         await new Promise<void>((resolve) => http.server.close(() => resolve()));
         await http.stop();
+        await cleanup.stop();
         await engine.close();
         await adapters.close();
+        await storage.close();
         await db.close();
       })()),
   };

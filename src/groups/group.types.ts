@@ -34,7 +34,7 @@ export class Group {
   @Field(() => String)
   name!: string;
 
-  @Field(() => String, { nullable: true })
+  /** As stored: a URL, or a reference to an uploaded avatar that the resolver turns into signed URLs. */
   avatarUrl?: string | null;
 
   /** Shown to current members only (see the `notice` field resolver). */
@@ -70,8 +70,11 @@ export class UpdateGroupInput {
   @Field(() => String, { nullable: true, description: '1-32 characters.' })
   name?: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'An http(s) URL or a path. Give at most one of avatarUrl and avatarUploadId.' })
   avatarUrl?: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'An IMAGE upload of the viewer (see createUpload) to take as the group avatar.' })
+  avatarUploadId?: string | null;
 
   @Field(() => String, { nullable: true, description: 'Up to 1000 characters.' })
   notice?: string | null;

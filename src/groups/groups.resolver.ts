@@ -2,6 +2,7 @@ import DataLoader from 'dataloader';
 import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { requireViewer, type RequestContext } from '../auth/context';
 import { page, PageArgs, PAGED, pagedCost, slice } from '../common/paging';
+import type { MediaUrls } from '../uploads/media-urls';
 import { User } from '../users/user.types';
 import { CreateGroupInput, Group, GroupMember, GroupRole, UpdateGroupInput } from './group.types';
 import type { GroupsService } from './groups.service';
@@ -20,9 +21,22 @@ export class GroupsResolver {
   private readonly memberLists: DataLoader<string, GroupMember[]>;
   private readonly counts: DataLoader<string, number>;
 
-  constructor(private readonly service: GroupsService) {
+  constructor(
+    private readonly service: GroupsService,
+    private readonly urls: MediaUrls,
+  ) {
     this.memberLists = new DataLoader((ids) => service.membersOf(ids), { cache: false });
     this.counts = new DataLoader((ids) => service.memberCounts(ids), { cache: false });
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'A signed URL (valid about MEDIA_URL_TTL_SECONDS) when the avatar is an upload; else the URL as set.' })
+  avatarUrl(@Root() group: Group): string | null | Promise<string> {
+    return this.urls.avatar(group.avatarUrl, false);
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'A small WebP of the avatar (signed URL) when it is an upload; else null.' })
+  avatarThumbnailUrl(@Root() group: Group): string | null | Promise<string> {
+    return this.urls.avatar(group.avatarUrl, true);
   }
 
   @Query(() => [Group], { description: `The viewer's groups, dissolved ones left out, oldest first; \`after\` is a group id. ${PAGED}`, complexity: pagedCost })

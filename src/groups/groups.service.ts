@@ -2,7 +2,7 @@ import type { Knex } from '@mikro-orm/knex';
 import type { Database } from '../db/database';
 import { badInput, conflict, forbidden, notFound } from '../common/errors';
 import { answer, rowsToRead, type Page } from '../common/paging';
-import { id as idArg, idList, optionalText, optionalUrl, text } from '../common/validate';
+import { id as idArg, idList, optionalText, text } from '../common/validate';
 import type { Viewer } from '../auth/context';
 import { distinctPairs, pairKey } from '../auth/loaders';
 import { groupPendingKey } from '../applications/application.entity';
@@ -10,8 +10,9 @@ import type { Notifier } from '../delivery/notifier';
 import { GroupChange } from '../events/event.types';
 import type { FriendsService } from '../friends/friends.service';
 import type { PresenceService } from '../presence/presence.service';
+import type { Avatars } from '../uploads/uploads.service';
 import type { User } from '../users/user.types';
-import type { UsersService } from '../users/users.service';
+import { avatarOf, releaseReplaced, type UsersService } from '../users/users.service';
 import { GroupRole, MAX_GROUP_MEMBERS, type CreateGroupInput, type Group, type GroupMember, type UpdateGroupInput } from './group.types';
 
 type GroupRow = {
@@ -59,6 +60,7 @@ export class GroupsService {
     private readonly friends: FriendsService,
     private readonly presence: PresenceService,
     private readonly notifier: Notifier,
+    private readonly avatars?: Avatars,
   ) {}
 
   /** The viewer's groups that are not dissolved, oldest first. */
@@ -205,13 +207,21 @@ export class GroupsService {
   async update(viewer: Viewer, groupIdArg: string, input: UpdateGroupInput): Promise<Group> {
     const changes: Record<string, string | null> = {};
     if (input.name != null) changes.name = text('name', input.name, 1, 32);
-    const avatarUrl = optionalUrl('avatarUrl', input.avatarUrl);
-    if (avatarUrl !== undefined) changes.avatar_url = avatarUrl;
     const notice = optionalText('notice', input.notice, 1000);
     if (notice !== undefined) changes.notice = notice;
-    const { groupId } = await this.change(viewer, 'id', groupIdArg, MODERATORS, 'only the owner and admins may edit the group', async (trx, group) => {
+    // An upload is claimed only by someone who may edit (checked again under the lock below, which names the
+    // reason for anyone else), and outside the transaction: measuring it reads and writes storage.
+    const groupId = idArg('id', groupIdArg);
+    const standing = input.avatarUploadId == null ? undefined : await this.standing(groupId, viewer.userId);
+    const mayEdit = input.avatarUploadId == null || (!!standing?.role && !standing.dissolved && MODERATORS.includes(standing.role));
+    const avatarUrl = mayEdit ? await avatarOf(this.avatars, viewer.userId, `group:${groupId}`, input) : undefined;
+    if (avatarUrl !== undefined) changes.avatar_url = avatarUrl;
+    const { result: replaced } = await this.change(viewer, 'id', groupIdArg, MODERATORS, 'only the owner and admins may edit the group', async (trx, group) => {
+      const before = (await trx('groups').first('avatar_url').where({ id: group.groupId })) as { avatar_url: string | null } | undefined;
       if (Object.keys(changes).length) await trx('groups').where({ id: group.groupId }).update(changes);
+      return before?.avatar_url;
     });
+    if (avatarUrl !== undefined) await releaseReplaced(this.avatars, replaced, avatarUrl);
     return this.announce(GroupChange.UPDATED, groupId);
   }
 

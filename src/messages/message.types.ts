@@ -37,7 +37,10 @@ export class Message {
   @Field(() => MessageType)
   type!: MessageType;
 
-  @Field(() => String, { description: 'Text for TEXT; a JSON document describing the attachment for other types. Empty once recalled.' })
+  @Field(() => String, {
+    description:
+      'Text for TEXT. For IMAGE, FILE, VOICE and VIDEO the JSON the server stored: {"uploadId", "name", "size", "contentType", "sha256", "width", "height", "durationMs", "thumbnail"}, where size, contentType (sniffed from the bytes; as declared for FILE), sha256 and, for images, width and height were measured by the server (read `media` for signed URLs). Empty once recalled.',
+  })
   content!: string;
 
   @Field(() => MessageStatus)
@@ -80,7 +83,10 @@ export class SendMessageInput {
   @Field(() => MessageType, { nullable: true, defaultValue: MessageType.TEXT })
   type?: MessageType | null;
 
-  @Field(() => String, { description: '1-5000 characters for TEXT.' })
+  @Field(() => String, {
+    description:
+      '1-5000 characters for TEXT. For IMAGE, FILE, VOICE and VIDEO a JSON object naming an upload of the sender (from createUpload, made for this type) by {"uploadId": "<id>"} or {"url": "<Upload.url>"}, optionally with "name" (1-255 characters; default the upload\'s filename), "durationMs" (VOICE and VIDEO, 1-3600000) and "width"/"height" (VIDEO). The server checks the uploaded bytes (size, sniffed type) and stores what it measured. An upload goes into one message only (CONFLICT otherwise).',
+  })
   content!: string;
 
   @Field(() => String, { description: '1-64 characters, unique per sender; a retry with the same value is idempotent.' })

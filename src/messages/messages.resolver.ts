@@ -2,8 +2,10 @@ import DataLoader from 'dataloader';
 import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { requireViewer, viewerIs, type RequestContext } from '../auth/context';
 import { page, PageArgs, PAGED, pagedCost, sizedCost } from '../common/paging';
+import type { MediaUrls } from '../uploads/media-urls';
+import { Media } from '../uploads/upload.types';
 import { User } from '../users/user.types';
-import { Message, SendMessageInput, SyncPayload } from './message.types';
+import { Message, MessageType, SendMessageInput, SyncPayload } from './message.types';
 import type { MessagesService } from './messages.service';
 
 @Resolver(() => Message)
@@ -15,7 +17,10 @@ export class MessagesResolver {
    */
   private readonly readCounts: DataLoader<string, number>;
 
-  constructor(private readonly service: MessagesService) {
+  constructor(
+    private readonly service: MessagesService,
+    private readonly urls: MediaUrls,
+  ) {
     this.readCounts = new DataLoader((ids) => service.readCounts(ids), { cache: false });
   }
 
@@ -72,6 +77,15 @@ export class MessagesResolver {
   readCount(@Root() message: Message, @Ctx() ctx: RequestContext): number | null | Promise<number> {
     if (!viewerIs(ctx, message.sender.id)) return null;
     return message.readCount ?? this.readCounts.load(message.id);
+  }
+
+  @FieldResolver(() => Media, {
+    nullable: true,
+    description:
+      'The attachment of an IMAGE, FILE, VOICE or VIDEO message with signed URLs; null for TEXT, recalled messages and media past the retention period. Built from the content: no extra query.',
+  })
+  media(@Root() message: Message): Promise<Media | null> | null {
+    return message.type === MessageType.TEXT ? null : this.urls.ofMessage(message);
   }
 
   @Mutation(() => Boolean, { description: 'Tells the other members that the viewer is typing; not stored.' })

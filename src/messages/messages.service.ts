@@ -11,6 +11,8 @@ import type { Viewer } from '../auth/context';
 import { visibleLastSeq, type ContactsService, type Membership } from '../contacts/contacts.service';
 import type { Notifier } from '../delivery/notifier';
 import { MODERATORS, type GroupsService } from '../groups/groups.service';
+import { parseMediaRequest, storedMediaContent } from '../uploads/media-content';
+import type { UploadsService } from '../uploads/uploads.service';
 import type { User } from '../users/user.types';
 import type { UsersService } from '../users/users.service';
 import { toMessages } from './message.views';
@@ -53,6 +55,7 @@ export class MessagesService {
     private readonly users: UsersService,
     private readonly notifier: Notifier,
     private readonly limiter: RateLimiter,
+    private readonly uploads: UploadsService,
   ) {}
 
   /**
@@ -83,11 +86,15 @@ export class MessagesService {
     if ((toUserId == null) === (toGroupId == null)) throw badInput('toUserId', 'give exactly one of toUserId and toGroupId');
     const clientMessageId = checkClientMessageId(input.clientMessageId);
     const type = input.type ?? MessageType.TEXT;
-    const content = checkContent(type, input.content);
+    const media = type === MessageType.TEXT ? undefined : parseMediaRequest(type, input.content);
+    let content = media ? '' : checkText(input.content);
     const mentionIds = checkMentions(input.mentionUserIds, toGroupId != null);
     await this.throttle(viewer.userId);
 
     const route = toGroupId != null ? await this.groupRoute(viewer, toGroupId, mentionIds) : await this.privateRoute(viewer, toUserId!);
+    // After the route: only someone allowed to send here measures and claims an upload. A resend finds the upload
+    // claimed by this same clientMessageId and goes on to the store, which returns the stored message.
+    if (media) content = await this.uploads.attachToMessage(viewer, type, media, clientMessageId);
     let record: MessageRecord;
     try {
       record = await this.store.append({
@@ -101,8 +108,10 @@ export class MessagesService {
         toMembers: route.recipients === null,
       });
     } catch (error) {
-      if (error instanceof NotAMemberError) throw await this.refusal(viewer, toGroupId!);
-      if (!isUniqueViolation(error)) throw error;
+      if (!isUniqueViolation(error)) {
+        if (media) await this.uploads.detachFromMessage(media.uploadId, clientMessageId);
+        throw error instanceof NotAMemberError ? await this.refusal(viewer, toGroupId!) : error;
+      }
       return this.resent(viewer, clientMessageId, route);
     }
     const message: Message = {
@@ -152,6 +161,7 @@ export class MessagesService {
     if (record.status === 'SENT') {
       if (!moderator && Date.now() - record.createdAt > RECALL_WINDOW_MS) throw forbidden('id: messages can only be recalled within 300 seconds');
       if (await this.store.recall(messageId)) {
+        await this.releaseMedia(record);
         const [message] = await toMessages([{ ...record, status: 'RECALLED', content: '' }], () => membership.type, this.users);
         // Not prefilled: the sender may have left the group since, and is then no fellow member of its members.
         // Members who joined after the message never saw it, and must not learn of it from its recall.
@@ -291,6 +301,12 @@ export class MessagesService {
     return message!;
   }
 
+  /** Lets go of a recalled message's upload: its media stop being served once no other message shares the bytes. */
+  private async releaseMedia(record: MessageRecord): Promise<void> {
+    const media = record.type === MessageType.TEXT ? undefined : storedMediaContent(record.content);
+    if (media) await this.uploads.release(media.uploadId);
+  }
+
   /** Per user; while Redis is away the limit counts per node (see RedisRateLimiters) instead of switching off. */
   private async throttle(userId: string): Promise<void> {
     const decision = await this.limiter.consume(userId);
@@ -341,20 +357,7 @@ function checkClientMessageId(value: string): string {
   return value;
 }
 
-function checkContent(type: MessageType, content: string): string {
-  if (type === MessageType.TEXT) {
-    if (content.trim().length === 0 || content.length > 5000) throw badInput('content', 'must be 1-5000 characters for TEXT');
-    return content;
-  }
-  if (content.length > 5000) throw badInput('content', 'must be at most 5000 characters');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(content);
-  } catch {
-    parsed = undefined;
-  }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw badInput('content', `must be a JSON object describing the ${type.toLowerCase()} attachment`);
-  }
+function checkText(content: string): string {
+  if (content.trim().length === 0 || content.length > 5000) throw badInput('content', 'must be 1-5000 characters for TEXT');
   return content;
 }

@@ -36,6 +36,8 @@ export interface HttpOptions {
   graphql: boolean;
   /** Readiness: every dependency this node needs answers. */
   ready: () => Promise<boolean>;
+  /** `GET /media/<uploadId>` (platform and all roles; see transport/media-route.ts); false for other paths. */
+  media?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 /** What {@link createHttpServer} returns; `stop` ends Apollo once the server has stopped listening. */
@@ -125,6 +127,7 @@ export async function createHttpServer(options: HttpOptions): Promise<HttpServer
     }
     if (options.graphql && playground(req, res)) return;
     if (webApp(req, res)) return;
+    if (options.media?.(req, res)) return;
     if (url.pathname !== '/graphql' || !options.graphql) return sendJson(res, 404, { error: 'not found' });
 
     if (inFlight >= options.maxInFlight) {

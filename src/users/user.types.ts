@@ -12,7 +12,7 @@ export class User {
   @Field(() => String)
   nickname!: string;
 
-  @Field(() => String, { nullable: true })
+  /** As stored: a URL, or a reference to an uploaded avatar that the resolver turns into signed URLs. */
   avatarUrl?: string | null;
 
   @Field(() => String, { nullable: true })
@@ -39,8 +39,11 @@ export class UpdateProfileInput {
   @Field(() => String, { nullable: true })
   nickname?: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'An http(s) URL or a path; empty clears the avatar. Give at most one of avatarUrl and avatarUploadId.' })
   avatarUrl?: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'An IMAGE upload of the viewer (see createUpload) to take as avatar, readable by any signed-in user.' })
+  avatarUploadId?: string | null;
 
   @Field(() => String, { nullable: true })
   signature?: string | null;

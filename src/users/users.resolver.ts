@@ -1,12 +1,16 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { requireViewer, type RequestContext } from '../auth/context';
 import { id } from '../common/validate';
+import type { MediaUrls } from '../uploads/media-urls';
 import { UpdateProfileInput, User } from './user.types';
 import type { UsersService } from './users.service';
 
 @Resolver(() => User)
 export class UsersResolver {
-  constructor(private readonly service: UsersService) {}
+  constructor(
+    private readonly service: UsersService,
+    private readonly urls: MediaUrls,
+  ) {}
 
   @Query(() => User)
   me(@Ctx() ctx: RequestContext): Promise<User> {
@@ -32,6 +36,16 @@ export class UsersResolver {
   @Mutation(() => User)
   updateProfile(@Ctx() ctx: RequestContext, @Arg('input', () => UpdateProfileInput) input: UpdateProfileInput): Promise<User> {
     return this.service.updateProfile(requireViewer(ctx).userId, input);
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'A signed URL (valid about MEDIA_URL_TTL_SECONDS) when the avatar is an upload; else the URL as set.' })
+  avatarUrl(@Root() user: User): string | null | Promise<string> {
+    return this.urls.avatar(user.avatarUrl, false);
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'A small WebP of the avatar (signed URL) when it is an upload; else null.' })
+  avatarThumbnailUrl(@Root() user: User): string | null | Promise<string> {
+    return this.urls.avatar(user.avatarUrl, true);
   }
 
   @FieldResolver(() => Boolean, {

@@ -1,6 +1,8 @@
 import type { Database } from '../db/database';
-import { notFound } from '../common/errors';
+import { badInput, notFound } from '../common/errors';
 import { optionalText, optionalUrl, text, intIn } from '../common/validate';
+import { avatarUploadId } from '../uploads/media-urls';
+import type { Avatars } from '../uploads/uploads.service';
 import type { User, UpdateProfileInput } from './user.types';
 import { UserEntity } from './user.entity';
 
@@ -18,7 +20,11 @@ const toUser = (row: UserRow): User => ({
 
 /** Public profiles: lookups in batches, search, and the viewer's own profile. */
 export class UsersService {
-  constructor(private readonly db: Database) {}
+  /** @param avatars when absent, avatarUploadId is refused (tests that build the service alone). */
+  constructor(
+    private readonly db: Database,
+    private readonly avatars?: Avatars,
+  ) {}
 
   /** Profiles of many users in one query. */
   async byIds(ids: Iterable<string>): Promise<Map<string, User>> {
@@ -60,12 +66,36 @@ export class UsersService {
     const em = this.db.em();
     const user = await em.findOneOrFail(UserEntity, userId);
     if (input.nickname !== undefined && input.nickname !== null) user.nickname = text('nickname', input.nickname, 1, 32);
-    const avatarUrl = optionalUrl('avatarUrl', input.avatarUrl);
+    const replaced = user.avatarUrl;
+    const avatarUrl = await avatarOf(this.avatars, userId, `user:${userId}`, input);
     if (avatarUrl !== undefined) user.avatarUrl = avatarUrl;
     const signature = optionalText('signature', input.signature, 200);
     if (signature !== undefined) user.signature = signature;
     user.updatedAt = Date.now();
     await em.flush();
+    await releaseReplaced(this.avatars, replaced, user.avatarUrl);
     return { id: user.id, username: user.username, nickname: user.nickname, avatarUrl: user.avatarUrl, signature: user.signature };
   }
+}
+
+/**
+ * The avatar column's new value from an input with avatarUrl or avatarUploadId (undefined: unchanged). An upload is
+ * measured and attached to `target` as its avatar.
+ */
+export async function avatarOf(
+  avatars: Avatars | undefined,
+  ownerId: string,
+  target: string,
+  input: { avatarUrl?: string | null; avatarUploadId?: string | null },
+): Promise<string | null | undefined> {
+  if (input.avatarUploadId == null) return optionalUrl('avatarUrl', input.avatarUrl);
+  if (input.avatarUrl != null) throw badInput('avatarUploadId', 'give at most one of avatarUrl and avatarUploadId');
+  if (!avatars) throw badInput('avatarUploadId', 'uploads are not available on this server');
+  return avatars.attachAvatar(ownerId, input.avatarUploadId, target);
+}
+
+/** Lets go of the upload an avatar column referred to, once the column refers to something else. */
+export async function releaseReplaced(avatars: Avatars | undefined, before: string | null | undefined, after: string | null | undefined): Promise<void> {
+  const old = avatarUploadId(before);
+  if (old && avatars && old !== avatarUploadId(after)) await avatars.release(old);
 }
