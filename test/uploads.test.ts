@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { befriend, gql, ok, register, type TestUser } from './support/client';
 import { ADAPTERS, CREATE_UPLOAD, createUpload, download, mediaRoute, pngImage, put, startMediaServer, storedKeys, uploadBytes } from './support/media';
 import type { TestServer } from './support/server';
@@ -171,6 +172,29 @@ describe.each(ADAPTERS)('uploads on %s storage', (adapter) => {
       const upload = await uploadBytes(server, a, Buffer.from('fresh'), 'f.txt', 'text/plain');
       await server.app.cleanup.runOnce();
       expect(await storedKeys(server, `uploads/${upload.id}`)).toHaveLength(1);
+    });
+  });
+
+  (process.env.TEST_REDIS_URL ? describe : describe.skip)('clean-up in a cluster', () => {
+    const prefix = `media-test-${process.pid}-${adapter}:`;
+    let clustered: TestServer;
+    let redis: Redis;
+    beforeAll(async () => {
+      clustered = await startMediaServer(adapter, { REDIS_URL: process.env.TEST_REDIS_URL!, REDIS_KEY_PREFIX: prefix });
+      redis = new Redis(process.env.TEST_REDIS_URL!);
+    });
+    afterAll(async () => {
+      await redis?.quit();
+      await clustered?.close();
+    });
+
+    it('should run on one node at a time, skipping while another holds the Redis lock', async () => {
+      await redis.set(`${prefix}media-cleanup`, 'another-node', 'PX', 10_000);
+      expect((await clustered.app.cleanup.runOnce()).ran).toBe(false);
+      await redis.del(`${prefix}media-cleanup`);
+      expect((await clustered.app.cleanup.runOnce()).ran).toBe(true);
+      // Released by its holder: the next run takes it again.
+      expect(await redis.get(`${prefix}media-cleanup`)).toBeNull();
     });
   });
 

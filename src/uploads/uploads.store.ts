@@ -77,7 +77,8 @@ export class UploadStore {
 
   async byId(id: string): Promise<UploadRecord | undefined> {
     const row = await this.db.knex('uploads').first('*').where({ id });
-    return row ? toRecord(row) : undefined;
+    // MySQL compares the id case-insensitively: only the exact id is this upload.
+    return row && row.id === id ? toRecord(row) : undefined;
   }
 
   /** Which of these ids are PENDING uploads (whose object at `uploads/<id>` is still to be measured). */
