@@ -9,7 +9,7 @@ import { Tokens } from './auth/tokens';
 import type { Logger } from './common/logger';
 import type { RateLimiters } from './common/rate-limit/rate-limiter';
 import type { Config } from './config';
-import { createAdapters } from './adapters';
+import { createAdapters, createStorage } from './adapters';
 import { ContactsResolver } from './contacts/contacts.resolver';
 import { ContactsService } from './contacts/contacts.service';
 import { openDatabase, type Database } from './db/database';
@@ -48,6 +48,7 @@ export interface App {
   hub: Hub;
   /** The uploads' housekeeping (tests call `runOnce`). */
   cleanup: MediaCleanup;
+  /** Where uploaded files live (started). */
   storage: ObjectStorage;
   /** Closes sockets (1012, so clients reconnect elsewhere), stops listening and releases every resource. */
   close(): Promise<void>;
@@ -66,11 +67,11 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
   const engine = overrides.engine ?? adapters.engine;
   const limiters = overrides.limiters ?? adapters.limiters;
   const notifier = new Notifier(engine, log);
-
-  let port = config.port;
+  let port = 0;
   const publicUrl = () => config.publicUrl ?? `http://localhost:${port}`;
-  const storage: ObjectStorage = STORAGE_PLACEHOLDER;
+  const { storage, files } = createStorage(config, log, publicUrl);
   await storage.start();
+
   const uploadStore = new UploadStore(db);
   const uploads = new UploadsService(uploadStore, storage, limiters.bursty('uploads', UPLOAD_RATE), { limits: config.media, publicUrl });
   const mediaUrls = new MediaUrls(storage, { ttlSeconds: config.media.mediaUrlTtlSeconds, retentionDays: config.media.retentionDays });
@@ -120,6 +121,8 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
     graphql: config.role !== 'push',
     ready: async () => (await db.ping()) && (await engine.ready()),
     media: config.role === 'push' ? undefined : createMediaHandler({ auth, uploads, urls: mediaUrls, log }),
+    // Upload and download URLs point where GraphQL is served; push nodes serve neither.
+    files: config.role === 'push' ? undefined : files,
   });
   const ws =
     config.role === 'platform'

@@ -38,6 +38,8 @@ export interface HttpOptions {
   ready: () => Promise<boolean>;
   /** `GET /media/<uploadId>` (platform and all roles; see transport/media-route.ts); false for other paths. */
   media?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** Answers the local storage's `/files/` URLs (returning true), when this node serves them. */
+  files?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 /** What {@link createHttpServer} returns; `stop` ends Apollo once the server has stopped listening. */
@@ -125,6 +127,7 @@ export async function createHttpServer(options: HttpOptions): Promise<HttpServer
       const ready = await options.ready();
       return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready' });
     }
+    if (options.files?.(req, res)) return;
     if (options.graphql && playground(req, res)) return;
     if (webApp(req, res)) return;
     if (options.media?.(req, res)) return;
