@@ -84,6 +84,21 @@ describe.each(ADAPTERS)('media messages on %s storage', (adapter) => {
     expect(file.disposition).toMatch(/report\.csv/);
   });
 
+  it('should send a voice note with its declared duration, and refuse bytes that are not audio', async () => {
+    const { a, b } = await pair('voice');
+    const ogg = Buffer.concat([Buffer.from('OggS\0\x02'), Buffer.alloc(200, 1)]);
+    const upload = await uploadBytes(server, a, ogg, 'note.ogg', 'audio/ogg');
+    const sent = await sendMedia(a, b, 'VOICE', { uploadId: upload.id, durationMs: 4200 });
+    expect(sent.errors).toBeUndefined();
+    expect(sent.data.sendMessage.media).toMatchObject({ contentType: 'audio/ogg', durationMs: 4200, size: ogg.length, thumbnailUrl: null });
+    expect((await download(sent.data.sendMessage.media.url)).bytes.equals(ogg)).toBe(true);
+    const text = await uploadBytes(server, a, Buffer.from('not a sound'), 'note.ogg', 'audio/ogg');
+    const refused = await sendMedia(a, b, 'VOICE', { uploadId: text.id, durationMs: 1000 });
+    expect(refused.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    const tooLong = await sendMedia(a, b, 'VOICE', { uploadId: upload.id, durationMs: 3_600_001 });
+    expect(tooLong.errors?.[0]?.message).toMatch(/^content\.durationMs:/);
+  });
+
   it('should keep TEXT messages without media', async () => {
     const { a, b } = await pair('text');
     const sent = await ok(server, SEND, { input: { toUserId: b.id, content: 'hi', clientMessageId: nextCmid() } }, a.token);
@@ -136,5 +151,27 @@ describe.each(ADAPTERS)('media messages on %s storage', (adapter) => {
     await ok(server, RECALL, { id: m1.id }, a.token);
     const media = (await ok(server, HISTORY, { c: conversationId }, a.token)).messages.find((m: any) => m.id === m2.id).media;
     expect((await download(media.url)).status).toBe(200);
+  });
+});
+
+describe('media retention', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startMediaServer('local', { MEDIA_RETENTION_DAYS: '1' });
+  });
+  afterAll(() => server?.close());
+
+  it('should stop serving and delete the media of messages past MEDIA_RETENTION_DAYS', async () => {
+    const a = await register(server, 'retA');
+    const b = await register(server, 'retB');
+    await befriend(server, a, b);
+    const upload = await uploadBytes(server, a, await pngImage(40, 40, 20), 'old.png', 'image/png');
+    const sent = await gql(server, SEND, { input: { toUserId: b.id, type: 'IMAGE', content: JSON.stringify({ uploadId: upload.id }), clientMessageId: nextCmid() } }, a.token);
+    const url = sent.data.sendMessage.media.url;
+    expect((await download(url)).status).toBe(200);
+    const report = await server.app.cleanup.runOnce(Date.now() + 2 * 86_400_000);
+    expect(report.expired).toBe(1);
+    expect((await download(url)).status).toBe(404);
+    expect((await mediaRoute(server, upload.id, a.token)).status).toBe(404);
   });
 });

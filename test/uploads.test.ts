@@ -56,6 +56,15 @@ describe.each(ADAPTERS)('uploads on %s storage', (adapter) => {
       expect(refusal(empty).message).toMatch(/^size:/);
     });
 
+    it('should limit createUpload per user', async () => {
+      const a = await register(server, 'many');
+      const input = { filename: 'a.txt', contentType: 'text/plain', size: 1 };
+      const results = await Promise.all(Array.from({ length: 40 }, () => gql(server, CREATE_UPLOAD, { input }, a.token)));
+      const codes = results.map((r) => r.errors?.[0]?.extensions?.code ?? 'OK');
+      expect(codes.filter((c) => c === 'OK').length).toBeGreaterThanOrEqual(30);
+      expect(codes).toContain('RATE_LIMITED');
+    });
+
     it('should return an unguessable id, its url under /media and the PUT header', async () => {
       const a = await register(server, 'shape');
       const upload = await createUpload(server, a, { filename: 'a.png', contentType: 'image/png', size: 100 });
