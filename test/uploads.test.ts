@@ -176,6 +176,13 @@ describe.each(ADAPTERS)('uploads on %s storage', (adapter) => {
       expect((await mediaRoute(server, used.id, a.token)).status).toBe(302);
     });
 
+    it('should delete old objects under uploads/ that no pending upload claims', async () => {
+      const stray = 'uploads/strayStrayStrayStray0';
+      await server.app.storage.write(stray, Buffer.from('left behind'), 'text/plain');
+      await server.app.cleanup.runOnce(Date.now() + 25 * 3_600_000);
+      expect(await storedKeys(server, stray)).toHaveLength(0);
+    });
+
     it('should keep young uploads', async () => {
       const a = await register(server, 'young');
       const upload = await uploadBytes(server, a, Buffer.from('fresh'), 'f.txt', 'text/plain');

@@ -60,6 +60,7 @@ const toRecord = (row: Row): UploadRecord => ({
 export class UploadStore {
   constructor(private readonly db: Database) {}
 
+  /** A new PENDING upload. */
   async insert(upload: Pick<UploadRecord, 'id' | 'ownerId' | 'type' | 'filename' | 'contentType' | 'declaredSize' | 'createdAt' | 'expiresAt'>): Promise<void> {
     await this.db.knex('uploads').insert({
       id: upload.id,
@@ -75,6 +76,7 @@ export class UploadStore {
     });
   }
 
+  /** One upload, or undefined. */
   async byId(id: string): Promise<UploadRecord | undefined> {
     const row = await this.db.knex('uploads').first('*').where({ id });
     // MySQL compares the id case-insensitively: only the exact id is this upload.
@@ -149,6 +151,7 @@ export class UploadStore {
     return rows.map(toRecord);
   }
 
+  /** Deletes rows (their objects are the caller's). */
   async delete(ids: string[]): Promise<void> {
     if (ids.length) await this.db.knex('uploads').whereIn('id', ids).delete();
   }
