@@ -22,7 +22,9 @@ export function put(url: string, body: Buffer, contentType: string): Promise<Res
 /**
  * The contract of the ObjectStorage port (see src/uploads/storage.ts), for any adapter, through the URLs it
  * signs and plain HTTP requests to them. `storage` gives the started adapter. What only the local adapter
- * promises (one PUT, refusals at the door) is tested in storage.test.ts.
+ * promises (one PUT, refusals at the door) is tested in storage.test.ts: a presigned S3 PUT binds neither size
+ * nor Content-Type (s3rver, like S3, stores a PUT of another type), so on S3 the upload's completion check is what
+ * refuses a wrong type or size.
  */
 export function storageSuite(name: string, storage: () => ObjectStorage): void {
   describe(`ObjectStorage contract: ${name}`, () => {
@@ -85,9 +87,9 @@ export function storageSuite(name: string, storage: () => ObjectStorage): void {
       expect(partial.status).toBe(206);
       expect(partial.headers.get('content-range')).toBe('bytes 100-199/1000');
       expect(Buffer.from(await partial.arrayBuffer()).equals(body.subarray(100, 200))).toBe(true);
-      const tail = await fetch(url, { headers: { range: 'bytes=-10' } });
-      expect(tail.status).toBe(206);
-      expect(Buffer.from(await tail.arrayBuffer()).equals(body.subarray(990))).toBe(true);
+      const rest = await fetch(url, { headers: { range: 'bytes=900-' } });
+      expect(rest.status).toBe(206);
+      expect(Buffer.from(await rest.arrayBuffer()).equals(body.subarray(900))).toBe(true);
     });
 
     it('should read a range of an object, ends included', async () => {

@@ -7,6 +7,8 @@ import path from 'node:path';
 import { createLogger } from '../../src/common/logger';
 import { createFilesHandler } from '../../src/transport/files';
 import { LocalStorage } from '../../src/uploads/storage.local';
+import { S3Storage } from '../../src/uploads/storage.s3';
+import S3rver from 's3rver';
 import { useServer } from '../support/server';
 import { bytesOf, freshKey, put, storageSuite } from './storage.suite';
 
@@ -134,6 +136,10 @@ describe('local storage', () => {
     expect(maxAge).toBeGreaterThan(590);
     expect(maxAge).toBeLessThanOrEqual(600);
     expect((await fetch(url, { headers: { range: 'bytes=5000-' } })).status).toBe(416);
+    // A suffix range (the last n bytes; s3rver gets these wrong, S3 and MinIO do not).
+    const tail = await fetch(url, { headers: { range: 'bytes=-10' } });
+    expect(tail.status).toBe(206);
+    expect(tail.headers.get('content-range')).toBe('bytes 1224-1233/1234');
   });
 
   it('should let pages of other origins PUT and read (CORS preflight and headers)', async () => {
@@ -185,5 +191,48 @@ describe('local storage in a running server', () => {
     expect((await put(url, Buffer.from('through the app'), 'image/png')).status).toBe(201);
     const download = await fetch(await storage.downloadUrl(key, { expiresAt: inMinutes(5) }));
     expect(await download.text()).toBe('through the app');
+  });
+});
+
+describe('s3 storage (s3rver)', () => {
+  let dir: string;
+  let s3rver: S3rver;
+  let endpoint: string;
+  let storage: S3Storage;
+  const credentials = { accessKey: 'S3RVER', secretKey: 'S3RVER', region: 'us-east-1' };
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'im-s3rver-'));
+    s3rver = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: dir });
+    const { port } = await s3rver.run();
+    endpoint = `http://127.0.0.1:${port}`;
+    storage = new S3Storage({ ...credentials, endpoint, bucket: 'im-media-test' });
+    await storage.start();
+  });
+  afterAll(async () => {
+    await storage.close();
+    await s3rver.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  storageSuite('s3', () => storage);
+
+  it('should create its bucket at start when missing, and start again when it exists', async () => {
+    const other = new S3Storage({ ...credentials, endpoint, bucket: 'im-created-at-start' });
+    await other.start();
+    await other.start();
+    await other.write('media/x', Buffer.from('x'), 'text/plain');
+    expect(await other.stat('media/x')).toMatchObject({ size: 1, contentType: 'text/plain' });
+  });
+
+  it('should sign URLs for S3_PUBLIC_URL when clients reach the store by another address', async () => {
+    const publicUrl = endpoint.replace('127.0.0.1', 'localhost');
+    const viaPublic = new S3Storage({ ...credentials, endpoint, bucket: 'im-media-test', publicUrl });
+    const key = freshKey();
+    const url = await viaPublic.uploadUrl(key, { contentType: 'image/png', maxBytes: 100, expiresAt: inMinutes(5) });
+    expect(url.startsWith(`${publicUrl}/im-media-test/`)).toBe(true);
+    expect((await put(url, Buffer.from('via the public address'), 'image/png')).ok).toBe(true);
+    const download = await viaPublic.downloadUrl(key, { expiresAt: inMinutes(5) });
+    expect(new URL(download).host).toBe(new URL(publicUrl).host);
+    expect(await (await fetch(download)).text()).toBe('via the public address');
   });
 });
