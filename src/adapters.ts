@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Redis } from 'ioredis';
 import { RedisPubSub } from 'graphql-redis-subscriptions';
 import type { Logger } from './common/logger';
@@ -10,6 +11,10 @@ import { MemoryDeliveryEngine } from './delivery/delivery.memory';
 import { PubSubDeliveryEngine } from './delivery/delivery.pubsub';
 import { queueKey, RedisDeliveryEngine } from './delivery/delivery.redis';
 import { RedisNodeLiveness } from './delivery/liveness.redis';
+import { createFilesHandler } from './transport/files';
+import type { ObjectStorage } from './uploads/storage';
+import { LocalStorage } from './uploads/storage.local';
+import { S3Storage } from './uploads/storage.s3';
 
 /** The adapters this process runs on, picked once from the configuration. */
 export interface Adapters {
@@ -103,4 +108,21 @@ export async function createAdapters(config: Config, log: Logger): Promise<Adapt
       await Promise.all(opened.map((r) => r.quit().catch(() => r.disconnect())));
     },
   };
+}
+
+/** What {@link createStorage} returns. */
+export interface Storage {
+  storage: ObjectStorage;
+  /** The request handler of the local adapter's `/files/` URLs; undefined on S3, which clients reach directly. */
+  files?: (req: IncomingMessage, res: ServerResponse) => boolean;
+}
+
+/**
+ * The object storage the config names (not started yet). `publicUrl` is the server's base URL as clients reach
+ * it, asked for when a local URL is signed (the default names the port, known only once listening).
+ */
+export function createStorage(config: Config, log: Logger, publicUrl: () => string): Storage {
+  if (config.storage.kind === 's3') return { storage: new S3Storage(config.storage) };
+  const storage = new LocalStorage({ dir: config.storage.dir, publicUrl, secret: config.jwtSecret });
+  return { storage, files: createFilesHandler(storage, log) };
 }

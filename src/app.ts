@@ -9,7 +9,7 @@ import { Tokens } from './auth/tokens';
 import type { Logger } from './common/logger';
 import type { RateLimiters } from './common/rate-limit/rate-limiter';
 import type { Config } from './config';
-import { createAdapters } from './adapters';
+import { createAdapters, createStorage } from './adapters';
 import { ContactsResolver } from './contacts/contacts.resolver';
 import { ContactsService } from './contacts/contacts.service';
 import { openDatabase, type Database } from './db/database';
@@ -28,6 +28,7 @@ import { PresenceService } from './presence/presence.service';
 import { createSchema } from './schema';
 import { createHttpServer } from './transport/http';
 import { attachWebSocket } from './transport/ws';
+import type { ObjectStorage } from './uploads/storage';
 import { UploadsResolver } from './uploads/uploads.resolver';
 import { UsersResolver } from './users/users.resolver';
 import { UsersService } from './users/users.service';
@@ -40,6 +41,8 @@ export interface App {
   db: Database;
   engine: DeliveryEngine;
   hub: Hub;
+  /** Where uploaded files live (started). */
+  storage: ObjectStorage;
   /** Closes sockets (1012, so clients reconnect elsewhere), stops listening and releases every resource. */
   close(): Promise<void>;
 }
@@ -57,6 +60,9 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
   const engine = overrides.engine ?? adapters.engine;
   const limiters = overrides.limiters ?? adapters.limiters;
   const notifier = new Notifier(engine, log);
+  let port = 0;
+  const { storage, files } = createStorage(config, log, () => config.publicUrl ?? `http://localhost:${port}`);
+  await storage.start();
 
   const users = new UsersService(db);
   const tokens = new Tokens(config.jwtSecret, config.accessTokenTtlSeconds);
@@ -103,6 +109,8 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
     introspection: config.introspection,
     graphql: config.role !== 'push',
     ready: async () => (await db.ping()) && (await engine.ready()),
+    // Upload and download URLs point where GraphQL is served; push nodes serve neither.
+    files: config.role === 'push' ? undefined : files,
   });
   const ws =
     config.role === 'platform'
@@ -135,7 +143,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
     http.server.once('error', reject);
     http.server.listen(config.port, config.host, resolve);
   });
-  const port = (http.server.address() as AddressInfo).port;
+  port = (http.server.address() as AddressInfo).port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   log.info({ port, role: config.role, nodeId: engine.nodeId, database: config.database.dialect }, 'listening');
 
@@ -146,6 +154,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
     db,
     engine,
     hub,
+    storage,
     close: () =>
       (closing ??= (async () => {
         hub.closeAll(CloseCode.serviceRestart, 'server shutting down');
@@ -157,6 +166,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
         await http.stop();
         await engine.close();
         await adapters.close();
+        await storage.close();
         await db.close();
       })()),
   };

@@ -15,6 +15,27 @@ export type DatabaseConfig =
   | { dialect: 'sqlite'; file: string }
   | { dialect: 'mysql'; host: string; port: number; user: string; password: string; database: string };
 
+/** Where uploaded files live, from `STORAGE` and the `S3_*` variables. */
+export type StorageConfig =
+  | {
+      kind: 'local';
+      /** Files under `<dataDir>/media`, served by this server's `/files/` routes. */
+      dir: string;
+    }
+  | {
+      kind: 's3';
+      /** e.g. http://127.0.0.1:9000 */
+      endpoint: string;
+      accessKey: string;
+      secretKey: string;
+      /** @default 'im-media' */
+      bucket: string;
+      /** @default 'us-east-1' */
+      region: string;
+      /** The endpoint as clients reach it, when it differs from `endpoint`. */
+      publicUrl?: string;
+    };
+
 /** Every setting of the server, read and validated once by {@link loadConfig}. */
 export interface Config {
   /** HTTP port (0 picks a free one). @default 4000 */
@@ -94,6 +115,13 @@ export interface Config {
    * @default one per core (os.availableParallelism()) when the role is platform, else 1
    */
   workers: number;
+  /** @default local, or s3 when S3_ENDPOINT is set */
+  storage: StorageConfig;
+  /**
+   * The server's base URL as clients reach it, used in the local storage's upload and download URLs.
+   * @default http://localhost:<listening port>
+   */
+  publicUrl?: string;
 }
 
 /** Every environment variable {@link loadConfig} reads; deployment files are checked against this list. */
@@ -133,6 +161,14 @@ export const CONFIG_VARIABLES = [
   'WS_MAX_SUBSCRIPTIONS',
   'IM_WORKERS',
   'HTTP_MAX_IN_FLIGHT',
+  'STORAGE',
+  'S3_ENDPOINT',
+  'S3_ACCESS_KEY',
+  'S3_SECRET_KEY',
+  'S3_BUCKET',
+  'S3_REGION',
+  'S3_PUBLIC_URL',
+  'PUBLIC_URL',
 ] as const;
 
 /** A setting that could not be used; the message names the variable. */
@@ -208,6 +244,43 @@ function redisUrl(env: Env): string | undefined {
     throw new ConfigError(`REDIS_URL must start with redis:// or rediss://, got "${raw}"`);
   }
   return raw;
+}
+
+/** An http(s) URL with nothing after the host but an optional path, without its trailing '/'; undefined when unset. */
+function baseUrl(env: Env, name: string, example: string): string | undefined {
+  const raw = env[name];
+  if (!raw) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !['http:', 'https:'].includes(url.protocol) || url.search || url.hash || url.username) {
+    throw new ConfigError(`${name} must be an http:// or https:// URL such as ${example}, got "${raw}"`);
+  }
+  return raw.replace(/\/+$/, '');
+}
+
+function storage(env: Env, dataDir: string): StorageConfig {
+  const kind = oneOf(env, 'STORAGE', ['local', 's3'] as const, env.S3_ENDPOINT ? 's3' : 'local');
+  if (kind === 'local') return { kind, dir: path.join(dataDir, 'media') };
+  const endpoint = baseUrl(env, 'S3_ENDPOINT', 'http://127.0.0.1:9000');
+  if (!endpoint) throw new ConfigError('STORAGE=s3 needs S3_ENDPOINT, as in http://127.0.0.1:9000');
+  if (new URL(endpoint).pathname !== '/') throw new ConfigError(`S3_ENDPOINT must name the server only (the bucket goes in S3_BUCKET), got "${env.S3_ENDPOINT}"`);
+  const publicUrl = baseUrl(env, 'S3_PUBLIC_URL', 'https://media.example.com');
+  if (publicUrl && new URL(publicUrl).pathname !== '/') throw new ConfigError(`S3_PUBLIC_URL must name the server only, got "${env.S3_PUBLIC_URL}"`);
+  const [accessKey, secretKey] = [env.S3_ACCESS_KEY, env.S3_SECRET_KEY];
+  if (!accessKey) throw new ConfigError('S3_ACCESS_KEY must be set when STORAGE is s3');
+  if (!secretKey) throw new ConfigError('S3_SECRET_KEY must be set when STORAGE is s3');
+  const bucket = env.S3_BUCKET || 'im-media';
+  // S3's bucket naming rules, which MinIO enforces too.
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) || bucket.includes('..')) {
+    throw new ConfigError(`S3_BUCKET must be 3-63 lowercase letters, digits, '.' or '-', starting and ending with a letter or digit, got "${bucket}"`);
+  }
+  const region = env.S3_REGION || 'us-east-1';
+  if (!/^[a-z0-9-]{1,64}$/.test(region)) throw new ConfigError(`S3_REGION must be a region name such as us-east-1, got "${region}"`);
+  return { kind, endpoint, accessKey, secretKey, bucket, region, publicUrl };
 }
 
 /** The embedded default keeps one generated secret so that tokens survive restarts. */
@@ -291,5 +364,7 @@ export function loadConfig(env: Env = process.env): Config {
     sessionRecheckSeconds: int(env, 'SESSION_RECHECK_SECONDS', 60, 1, 60),
     wsMaxSubscriptions: int(env, 'WS_MAX_SUBSCRIPTIONS', 10, 1, 1000),
     workers,
+    storage: storage(env, dataDir),
+    publicUrl: baseUrl(env, 'PUBLIC_URL', 'https://chat.example.com'),
   };
 }

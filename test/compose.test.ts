@@ -211,6 +211,24 @@ describe('docker-compose.yml', () => {
     expect(redis.port || '6379').toBe('6379');
   });
 
+  it('should keep uploads of every app node in the MinIO of this file, signed for an address the proxy publishes', () => {
+    const minio = environment(services.minio);
+    for (const name of APP_SERVICES) {
+      const storage = configOf(name).storage;
+      if (storage.kind !== 's3') throw new Error(`${name}: storage must be s3, got ${storage.kind}`);
+      const endpoint = new URL(storage.endpoint);
+      expect(services[endpoint.hostname].image).toMatch(/^minio\/minio:/);
+      expect(endpoint.port).toBe('9000');
+      expect(storage).toMatchObject({ accessKey: minio.MINIO_ROOT_USER, secretKey: minio.MINIO_ROOT_PASSWORD });
+      expect(dependsOn(services[name])).toMatchObject({ minio: 'service_healthy' });
+      // Clients reach the store through the proxy's media port, which forwards to MinIO with Host untouched.
+      const published = String(new URL(storage.publicUrl!).port);
+      expect(services[PROXY].ports).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`:-?${published}}?:9000"?$`))]));
+    }
+    expect(nginx).toMatch(/server\s*\{[^}]*\blisten\s+9000;[^}]*proxy_set_header\s+Host\s+\$http_host;/);
+    expect(upstreams().get('im_minio')).toEqual(['minio:9000']);
+  });
+
   it('should give every service a healthcheck, and the app nodes one on /readyz', () => {
     for (const [name, service] of Object.entries(services)) {
       expect({ service: name, disabled: service.healthcheck?.disable ?? false }).toEqual({ service: name, disabled: false });
@@ -250,7 +268,7 @@ describe('deploy/nginx.conf', () => {
   });
 
   it('should proxy to the ports the app nodes listen on', () => {
-    const proxied = [...upstreams().values()].flat().sort();
+    const proxied = [...upstreams()].filter(([name]) => name !== 'im_minio').flatMap(([, servers]) => servers).sort();
     expect(proxied).toEqual(expectedTargets(APP_SERVICES));
   });
 

@@ -59,6 +59,44 @@ describe('configuration', () => {
     expect(refusal({ TRUST_PROXY: 'yes' })).toMatch(/^TRUST_PROXY /);
   });
 
+  it('should keep uploads on local disk under DATA_DIR by default, and in S3 once S3_ENDPOINT is set', () => {
+    expect(loadConfig(base)).toMatchObject({ storage: { kind: 'local', dir: '/tmp/im-config-test/media' }, publicUrl: undefined });
+    const s3 = { ...base, S3_ENDPOINT: 'http://127.0.0.1:9000/', S3_ACCESS_KEY: 'key', S3_SECRET_KEY: 'secret-key' };
+    expect(loadConfig(s3).storage).toEqual({
+      kind: 's3',
+      endpoint: 'http://127.0.0.1:9000',
+      accessKey: 'key',
+      secretKey: 'secret-key',
+      bucket: 'im-media',
+      region: 'us-east-1',
+      publicUrl: undefined,
+    });
+    expect(loadConfig({ ...s3, S3_BUCKET: 'chat.media-1', S3_REGION: 'eu-west-3', S3_PUBLIC_URL: 'https://media.example.com' }).storage).toMatchObject({
+      bucket: 'chat.media-1',
+      region: 'eu-west-3',
+      publicUrl: 'https://media.example.com',
+    });
+    expect(loadConfig({ ...s3, STORAGE: 'local' }).storage.kind).toBe('local');
+    expect(loadConfig({ ...base, PUBLIC_URL: 'https://chat.example.com/im/' }).publicUrl).toBe('https://chat.example.com/im');
+  });
+
+  it('should refuse storage settings that cannot work, naming the variable', () => {
+    const s3 = { S3_ENDPOINT: 'http://127.0.0.1:9000', S3_ACCESS_KEY: 'key', S3_SECRET_KEY: 'secret-key' };
+    expect(refusal({ STORAGE: 'disk' })).toMatch(/^STORAGE must be one of local, s3/);
+    expect(refusal({ STORAGE: 's3' })).toMatch(/^STORAGE=s3 needs S3_ENDPOINT/);
+    expect(refusal({ ...s3, S3_ENDPOINT: '127.0.0.1:9000' })).toMatch(/^S3_ENDPOINT must be an http/);
+    expect(refusal({ ...s3, S3_ENDPOINT: 'http://127.0.0.1:9000/im-media' })).toMatch(/^S3_ENDPOINT must name the server only/);
+    expect(refusal({ ...s3, S3_ACCESS_KEY: '' })).toMatch(/^S3_ACCESS_KEY must be set/);
+    expect(refusal({ ...s3, S3_SECRET_KEY: '' })).toMatch(/^S3_SECRET_KEY must be set/);
+    expect(refusal({ ...s3, S3_BUCKET: 'Im_Media' })).toMatch(/^S3_BUCKET /);
+    expect(refusal({ ...s3, S3_BUCKET: 'ab' })).toMatch(/^S3_BUCKET /);
+    expect(refusal({ ...s3, S3_REGION: 'EU West' })).toMatch(/^S3_REGION /);
+    expect(refusal({ ...s3, S3_PUBLIC_URL: 'ftp://media.example.com' })).toMatch(/^S3_PUBLIC_URL /);
+    expect(refusal({ ...s3, S3_PUBLIC_URL: 'https://media.example.com/bucket' })).toMatch(/^S3_PUBLIC_URL must name the server only/);
+    expect(refusal({ PUBLIC_URL: 'chat.example.com' })).toMatch(/^PUBLIC_URL /);
+    expect(refusal({ PUBLIC_URL: 'https://chat.example.com/?x=1' })).toMatch(/^PUBLIC_URL /);
+  });
+
   it('should limit the front door by default, take 0 as off, and trust no proxy unless told', () => {
     expect(loadConfig(base)).toMatchObject({
       frontDoor: {

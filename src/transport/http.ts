@@ -36,6 +36,8 @@ export interface HttpOptions {
   graphql: boolean;
   /** Readiness: every dependency this node needs answers. */
   ready: () => Promise<boolean>;
+  /** Answers the local storage's `/files/` URLs (returning true), when this node serves them. */
+  files?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 /** What {@link createHttpServer} returns; `stop` ends Apollo once the server has stopped listening. */
@@ -123,6 +125,7 @@ export async function createHttpServer(options: HttpOptions): Promise<HttpServer
       const ready = await options.ready();
       return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready' });
     }
+    if (options.files?.(req, res)) return;
     if (options.graphql && playground(req, res)) return;
     if (webApp(req, res)) return;
     if (url.pathname !== '/graphql' || !options.graphql) return sendJson(res, 404, { error: 'not found' });
