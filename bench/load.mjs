@@ -1,17 +1,17 @@
 // The load generator, run as its own process (forked by run.mjs, driven over IPC); all send and receive times
 // come from this process's clock. BENCH_CLIENT picks what a simulated user is:
-// - raw (the default, as in issue 10's figures): a graphql-ws client selecting only what the bench reads, and one
-//   plain HTTP sendMessage per message;
-// - sdk: a client of the SDK (client/sdk, built to dist/client by npm run build), as a real app's would be:
-//   it signs in with the seeded token, catches up, orders and de-duplicates, selects the full message and
-//   event fragments, and sends with retries.
+// - sdk (the default): a client of the SDK (client/sdk, built to dist/client by npm run build), as a real
+//   app's would be: it signs in with the seeded token, catches up, orders and de-duplicates, selects the full
+//   message and event fragments, and sends with retries;
+// - raw (issue 10's figures): a graphql-ws client selecting only what the bench reads, and one plain HTTP
+//   sendMessage per message: the server's cost with the least client work beside it.
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 
-const clientKind = process.env.BENCH_CLIENT ?? 'raw';
+const clientKind = process.env.BENCH_CLIENT ?? 'sdk';
 if (!['raw', 'sdk'].includes(clientKind)) throw new Error(`BENCH_CLIENT is raw or sdk, not ${clientKind}`);
 const { createImClient } = clientKind === 'sdk' ? createRequire(import.meta.url)('../dist/client/sdk/index.js') : {};
 const EVENTS = 'subscription { events { __typename ... on MessageEvent { message { id clientMessageId } } } }';
@@ -42,38 +42,49 @@ const SocketImpl = localAddress
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 256 });
 
-/** POSTs sendMessage to the GraphQL endpoint `endpoint`; resolves { ok, status, error }. */
-function postSend(endpoint, token, input) {
-  const body = JSON.stringify({ query: SEND, variables: { input } });
+/**
+ * A `fetch` for POSTs of JSON over the keep-alive agent: what both clients send with. Node's built-in fetch
+ * (undici, web streams) cost the load generator about twice the CPU per request here, which the platform then
+ * competes with for the two cores; the SDK takes any `fetch`, as an app with many users in one process would.
+ * It answers the part of a Response the SDK reads: status, headers.get and json().
+ */
+function agentFetch(endpoint, { method = 'POST', headers = {}, body = '' } = {}) {
   const url = new URL(endpoint);
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const req = http.request(
-      {
-        agent,
-        hostname: url.hostname,
-        port: url.port,
-        path: url.pathname,
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${token}` },
-      },
+      { agent, hostname: url.hostname, port: url.port, path: url.pathname, method, headers: { ...headers, 'content-length': Buffer.byteLength(body) } },
       (res) => {
         const chunks = [];
         res.on('data', (c) => chunks.push(c));
         res.on('end', () => {
-          let parsed;
-          try {
-            parsed = JSON.parse(Buffer.concat(chunks).toString());
-          } catch {
-            parsed = undefined;
-          }
-          const error = parsed?.errors?.[0]?.message ?? (res.statusCode !== 200 ? `HTTP ${res.statusCode}` : parsed?.data?.sendMessage ? undefined : 'no data');
-          resolve({ ok: !error, status: res.statusCode, error });
+          const text = Buffer.concat(chunks).toString();
+          resolve({
+            status: res.statusCode,
+            ok: res.statusCode >= 200 && res.statusCode < 300,
+            headers: { get: (name) => res.headers[name.toLowerCase()] ?? null },
+            json: async () => JSON.parse(text),
+          });
         });
+        res.on('error', reject);
       },
     );
-    req.on('error', (e) => resolve({ ok: false, status: 0, error: e.message }));
+    req.on('error', reject);
     req.end(body);
   });
+}
+
+/** POSTs sendMessage to the GraphQL endpoint `endpoint`; resolves { ok, status, error }. */
+async function postSend(endpoint, token, input) {
+  const body = JSON.stringify({ query: SEND, variables: { input } });
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
+  try {
+    const res = await agentFetch(endpoint, { headers, body });
+    const parsed = await res.json().catch(() => undefined);
+    const error = parsed?.errors?.[0]?.message ?? (res.status !== 200 ? `HTTP ${res.status}` : parsed?.data?.sendMessage ? undefined : 'no data');
+    return { ok: !error, status: res.status, error };
+  } catch (e) {
+    return { ok: false, status: 0, error: e.message };
+  }
 }
 
 /**
@@ -140,7 +151,7 @@ function connectSdk({ key, userId, token, wsUrl }) {
   return new Promise((resolve) => {
     let settled = false;
     let lastError;
-    const im = createImClient({ url: httpUrl, wsUrl, webSocketImpl: SocketImpl });
+    const im = createImClient({ url: httpUrl, wsUrl, webSocketImpl: SocketImpl, fetch: agentFetch });
     const fail = (why) => {
       if (settled) return;
       settled = true;

@@ -3,12 +3,12 @@
 //   node bench/run.mjs [--scenario private|latency|group|memory|all] [--mode queue|pubsub|queue,pubsub] [--nodes 2|4|2,4]
 //                      [--rate 3000|1000,2000] [--sweep] [--seconds 10] [--pairs 500]
 //                      [--latency-rate 500] [--latency-seconds 20] [--connections 10000] [--members 3000]
-//                      [--group-messages 20] [--compare ejabberd] [--client raw|sdk]
+//                      [--group-messages 20] [--compare ejabberd] [--client sdk|raw]
 // --sweep: steps 100,250,500,1000,1500,2000,2500,3000,4000 (or --rate's), stopping after two failing steps in a row.
 // --compare ejabberd (implies --sweep unless --rate is given): once every process of ours has stopped, runs
 // ../shared/anchors/ejabberd-sql/run.sh at the same rates and step length and prints the ratio of highest rates held.
-// --client sdk: every simulated user is a client of the SDK (client/sdk) instead of the bare protocol client
-// (raw, the default, which selects only what the bench reads): see bench/load.mjs.
+// --client: what every simulated user is: sdk (the default), a client of the SDK (client/sdk) as an app runs
+// it, or raw, the bare protocol client that selects only what the bench reads: see bench/load.mjs.
 // Each (mode, nodes) pair gets a fresh cluster running every scenario asked for. JSON results go to bench/results/.
 // BENCH_NODE_ARGS adds node arguments to every server node (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
 // BENCH_WORKERS sets IM_WORKERS of the platform (default 1: see cluster.mjs); its CPU counts every worker.
@@ -41,7 +41,7 @@ const { values: args } = parseArgs({
     members: { type: 'string', default: '3000' },
     'group-messages': { type: 'string', default: '20' },
     compare: { type: 'string' },
-    client: { type: 'string', default: 'raw' },
+    client: { type: 'string', default: 'sdk' },
   },
 });
 const list = (s) => s.split(',').map((x) => x.trim()).filter(Boolean);

@@ -154,3 +154,7 @@ export function useSearchUsersQuery(options: Omit<Urql.UseQueryArgs<Operations.S
 export function useUpdateProfileMutation() {
   return Urql.useMutation<Operations.UpdateProfileMutation, Operations.UpdateProfileMutationVariables>(Operations.UpdateProfileDocument);
 };
+
+export function useCreateUploadMutation() {
+  return Urql.useMutation<Operations.CreateUploadMutation, Operations.CreateUploadMutationVariables>(Operations.CreateUploadDocument);
+};

@@ -118,8 +118,10 @@ export function prefersHtml(accept: string | undefined): boolean {
  * A page's Content-Security-Policy: everything from this server only. Styles may be
  * inline because GraphiQL's components (Radix dialogs, react-remove-scroll) inject
  * <style> elements; fonts and images may be data: URLs because GraphiQL's CSS inlines
- * its fonts and icons. The WebSocket origins are named as well as 'self' for browsers
- * that do not yet map 'self' to ws:/wss:.
+ * its fonts and icons; images may be blob: URLs, which the chat app makes of a picked
+ * image to show it while it uploads (only the page's own scripts can make one). The
+ * WebSocket origins are named as well as 'self' for browsers that do not yet map 'self'
+ * to ws:/wss:.
  */
 export function contentSecurityPolicy(host: string | undefined): string {
   const sockets = host && /^[A-Za-z0-9.\-:[\]]+$/.test(host) ? ` ws://${host} wss://${host}` : '';
@@ -127,7 +129,7 @@ export function contentSecurityPolicy(host: string | undefined): string {
     "default-src 'self'",
     "script-src 'self'",
     "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data:",
+    "img-src 'self' data: blob:",
     "font-src 'self' data:",
     `connect-src 'self'${sockets}`,
     "object-src 'none'",

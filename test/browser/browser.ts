@@ -71,3 +71,21 @@ export async function waitForMessage(user: ChatUser, text: string): Promise<void
 export function countMessages(user: ChatUser, text: string): Promise<number> {
   return user.page.getByTestId('message').filter({ hasText: text }).count();
 }
+
+/** `from` finds `to` by username and asks to be friends, `to` accepts; resolves once both see the chat in Chats. */
+export async function befriend(from: ChatUser, to: ChatUser): Promise<void> {
+  await from.page.getByTestId('tab-friends').click();
+  await from.page.getByTestId('friend-search-input').fill(to.username);
+  await from.page.getByTestId('friend-search-submit').click();
+  await from.page.getByTestId(`search-result-${to.username}`).getByTestId('add-friend').click();
+
+  await to.page.getByTestId('tab-friends').click();
+  await to.page.getByTestId(`application-from-${from.username}`).getByTestId('accept-application').click();
+  await to.page.getByTestId(`friend-${from.username}`).waitFor();
+  await from.page.getByTestId(`friend-${to.username}`).waitFor();
+
+  await from.page.getByTestId('tab-chats').click();
+  await to.page.getByTestId('tab-chats').click();
+  await from.page.getByTestId(`contact-${to.username}`).waitFor();
+  await to.page.getByTestId(`contact-${from.username}`).waitFor();
+}

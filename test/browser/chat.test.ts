@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
-import { countMessages, launchBrowser, OUTPUT_DIR, registerUser, sendText, waitForMessage, type ChatUser } from './browser';
+import { befriend, countMessages, launchBrowser, OUTPUT_DIR, registerUser, sendText, waitForMessage, type ChatUser } from './browser';
 import { startServerProcess, type ServerProcess } from './server-process';
 
 /** Messages per history page in the app (client/web/src/hooks/useConversation.ts). */
@@ -29,20 +29,7 @@ describe('web app in Chromium', () => {
   });
 
   it('should make two users friends through search, an application and its acceptance', async () => {
-    await alice.page.getByTestId('tab-friends').click();
-    await alice.page.getByTestId('friend-search-input').fill(bob.username);
-    await alice.page.getByTestId('friend-search-submit').click();
-    await alice.page.getByTestId(`search-result-${bob.username}`).getByTestId('add-friend').click();
-
-    await bob.page.getByTestId('tab-friends').click();
-    await bob.page.getByTestId(`application-from-${alice.username}`).getByTestId('accept-application').click();
-    await bob.page.getByTestId(`friend-${alice.username}`).waitFor();
-    await alice.page.getByTestId(`friend-${bob.username}`).waitFor();
-
-    await alice.page.getByTestId('tab-chats').click();
-    await bob.page.getByTestId('tab-chats').click();
-    await alice.page.getByTestId(`contact-${bob.username}`).waitFor();
-    await bob.page.getByTestId(`contact-${alice.username}`).waitFor();
+    await befriend(alice, bob);
   });
 
   it('should show an unread badge for a new message, clear it when the chat is opened, and show Read to the sender', async () => {

@@ -58,7 +58,7 @@ export function ChatView({ contact }: { contact: ContactFieldsFragment }) {
       <p className="typing" data-testid="typing-indicator">
         {typing.length > 0 ? `${typing.join(', ')} ${typing.length === 1 ? 'is' : 'are'} typing…` : ''}
       </p>
-      <Composer conversationId={conversationId} onSend={conversation.send} />
+      <Composer conversationId={conversationId} onSend={conversation.send} onAttach={conversation.sendFiles} />
     </section>
   );
 }

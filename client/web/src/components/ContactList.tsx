@@ -1,4 +1,5 @@
 import type { ContactFieldsFragment } from '../../../generated/graphql';
+import { messagePreview } from '../media-content';
 import { PresenceDot } from './PresenceDot';
 
 /** The name a conversation goes by: the friend's nickname or the group's name. */
@@ -42,15 +43,10 @@ export function ContactList({
                 {contact.unreadCount}
               </span>
             )}
-            <span className="preview">{contact.lastMessage ? previewOf(contact.lastMessage) : ''}</span>
+            <span className="preview">{contact.lastMessage ? messagePreview(contact.lastMessage) : ''}</span>
           </button>
         </li>
       ))}
     </ul>
   );
-}
-
-function previewOf(message: NonNullable<ContactFieldsFragment['lastMessage']>): string {
-  if (message.status === 'RECALLED') return 'Message recalled';
-  return message.type === 'TEXT' ? message.content : `[${message.type.toLowerCase()}]`;
 }

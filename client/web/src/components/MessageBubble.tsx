@@ -1,6 +1,7 @@
 import type { MessageFieldsFragment } from '../../../generated/graphql';
 import { useRecallMessageMutation } from '../../../generated/hooks';
-import type { PendingMessage } from '../hooks/useConversation';
+import type { PendingAttachment, PendingMessage } from '../hooks/useConversation';
+import { formatBytes } from '../media-content';
 
 /** The text of a message; media (IMAGE, FILE, …) arrive with their own issue and show as a placeholder line. */
 function Body({ message }: { message: MessageFieldsFragment }) {
@@ -50,11 +51,33 @@ export function MessageBubble({
   );
 }
 
-/** An own message on its way: "Sending…", or the refusal with a retry button. */
+/** A file on its way: the picked image itself or the file's name and size, and how much of it is uploaded. */
+function PendingAttachmentBody({ attachment, uploaded }: { attachment: PendingAttachment; uploaded: boolean }) {
+  const { file, previewUrl, progress } = attachment;
+  return (
+    <>
+      {previewUrl ? (
+        <img className="preview" src={previewUrl} alt={file.name} data-testid="pending-preview" />
+      ) : (
+        <span className="file">
+          <span className="file-name">{file.name}</span> <small>{formatBytes(file.size)}</small>
+        </span>
+      )}
+      {!uploaded && <progress max={1} value={progress} data-testid="upload-progress" />}
+    </>
+  );
+}
+
+/** An own message on its way: "Uploading n%" then "Sending…", or the refusal with a retry button. */
 export function PendingBubble({ pending, onRetry }: { pending: PendingMessage; onRetry: () => void }) {
+  const uploaded = pending.content !== '';
   return (
     <div className="bubble own pending" data-testid="pending-message">
-      <span className="text">{pending.content}</span>
+      {pending.attachment ? (
+        <PendingAttachmentBody attachment={pending.attachment} uploaded={uploaded} />
+      ) : (
+        <span className="text">{pending.content}</span>
+      )}
       <span className="meta">
         {pending.error ? (
           <>
@@ -63,6 +86,8 @@ export function PendingBubble({ pending, onRetry }: { pending: PendingMessage; o
               Retry
             </button>
           </>
+        ) : pending.attachment && !uploaded ? (
+          `Uploading ${Math.round(pending.attachment.progress * 100)}%`
         ) : (
           'Sending…'
         )}

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { useSession } from '../im-context';
 import { useContacts } from '../hooks/useContacts';
 import { ChatView } from './ChatView';
@@ -22,6 +22,10 @@ export function Shell({ onSignOut }: { onSignOut: () => void }) {
   const [openId, setOpenId] = useState<string | null>(null);
   const { contacts, error, refetch } = useContacts();
   const open = contacts.find((c) => c.conversationId === openId);
+  // A conversation that was on screen and then left the list: the user left the group or was removed from it.
+  const shown = useRef<string | null>(null);
+  if (open) shown.current = open.conversationId;
+  const gone = openId !== null && !open && shown.current === openId;
 
   const openChat = (conversationId: string) => {
     setOpenId(conversationId);
@@ -58,7 +62,9 @@ export function Shell({ onSignOut }: { onSignOut: () => void }) {
         {open ? (
           <ChatView key={open.conversationId} contact={open} />
         ) : (
-          <p className="placeholder">{openId ? 'Opening…' : 'Pick a conversation, or find friends under Friends.'}</p>
+          <p className="placeholder" data-testid={gone ? 'conversation-gone' : undefined}>
+            {gone ? 'This conversation is no longer yours: you left it or were removed.' : openId ? 'Opening…' : 'Pick a conversation, or find friends under Friends.'}
+          </p>
         )}
       </main>
     </div>

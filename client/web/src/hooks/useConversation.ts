@@ -1,13 +1,26 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useClient } from 'urql';
-import { MessagesDocument, type MessageFieldsFragment } from '../../../generated/graphql';
+import { MessagesDocument, type MessageFieldsFragment, type MessageType } from '../../../generated/graphql';
 import { errorText } from '../errors';
 import { useImEvent, useSession } from '../im-context';
+import { messageTypeOf, uploadFile } from '../uploads';
 
-/** A message typed here that the server has not confirmed yet. */
+/** A file picked to be sent, while it uploads. */
+export interface PendingAttachment {
+  file: File;
+  /** An object URL of a picked image, shown until the server's thumbnail takes its place. */
+  previewUrl?: string;
+  /** The fraction of the bytes sent so far, 0 to 1. */
+  progress: number;
+}
+
+/** A message typed or attached here that the server has not confirmed yet. */
 export interface PendingMessage {
   clientMessageId: string;
+  type: MessageType;
+  /** The text; for an attachment, the content naming the upload once it is uploaded (empty before). */
   content: string;
+  attachment?: PendingAttachment;
   /** Why the last attempt was refused; the message stays, with a retry button. */
   error?: string;
 }
@@ -44,6 +57,7 @@ export function useConversation(conversationId: string, recipient: Recipient) {
   const [hasMore, setHasMore] = useState(true);
   const [loadError, setLoadError] = useState<string | null>(null);
   const loading = useRef(false);
+  const previews = useRef(new Set<string>());
 
   const merge = useCallback(
     (incoming: MessageFieldsFragment[]) => {
@@ -91,37 +105,68 @@ export function useConversation(conversationId: string, recipient: Recipient) {
   useImEvent('message', mergeIfHere);
   useImEvent('recalled', mergeIfHere);
 
+  // An image's preview lives as long as its pending bubble: released once the message is confirmed, or on leaving.
+  useEffect(() => {
+    const live = new Set(pending.flatMap((p) => p.attachment?.previewUrl ?? []));
+    for (const url of previews.current) if (!live.has(url)) URL.revokeObjectURL(url);
+    previews.current = live;
+  }, [pending]);
+  useEffect(() => () => previews.current.forEach((url) => URL.revokeObjectURL(url)), []);
+
+  const update = useCallback((clientMessageId: string, change: (p: PendingMessage) => Partial<PendingMessage>) => {
+    setPending((current) => current.map((p) => (p.clientMessageId === clientMessageId ? { ...p, ...change(p) } : p)));
+  }, []);
+
+  /** Uploads the attachment unless a previous attempt did, then sends; a refusal stays on the bubble. */
   const deliver = useCallback(
-    (message: PendingMessage) => {
-      im.send({ ...recipient, type: 'TEXT', content: message.content, clientMessageId: message.clientMessageId }).then(
-        (sent) => merge([sent]),
-        (error: unknown) =>
-          setPending((current) =>
-            current.map((p) => (p.clientMessageId === message.clientMessageId ? { ...p, error: errorText(error) } : p)),
-          ),
-      );
+    async ({ clientMessageId, type, content, attachment }: PendingMessage) => {
+      try {
+        if (attachment && !content) {
+          content = await uploadFile(urql, attachment.file, (progress) =>
+            update(clientMessageId, (p) => ({ attachment: p.attachment && { ...p.attachment, progress } })),
+          );
+          const uploaded = content;
+          update(clientMessageId, () => ({ content: uploaded }));
+        }
+        merge([await im.send({ ...recipient, type, content, clientMessageId })]);
+      } catch (error) {
+        update(clientMessageId, () => ({ error: errorText(error) }));
+      }
     },
-    [im, merge, recipient],
+    [im, urql, merge, recipient, update],
   );
 
-  const send = useCallback(
-    (content: string) => {
-      const message = { clientMessageId: newClientMessageId(), content };
+  const enqueue = useCallback(
+    (message: PendingMessage) => {
       setPending((current) => [...current, message]);
-      deliver(message);
+      void deliver(message);
     },
     [deliver],
+  );
+
+  const send = useCallback((content: string) => enqueue({ clientMessageId: newClientMessageId(), type: 'TEXT', content }), [enqueue]);
+
+  /** Sends each file as a message of its own: images as IMAGE (shown at once from the local file), the rest as FILE. */
+  const sendFiles = useCallback(
+    (files: File[]) => {
+      for (const file of files) {
+        const type = messageTypeOf(file);
+        const previewUrl = type === 'IMAGE' ? URL.createObjectURL(file) : undefined;
+        enqueue({ clientMessageId: newClientMessageId(), type, content: '', attachment: { file, previewUrl, progress: 0 } });
+      }
+    },
+    [enqueue],
   );
 
   const retry = useCallback(
     (clientMessageId: string) => {
       const message = pending.find((p) => p.clientMessageId === clientMessageId);
       if (!message) return;
-      setPending((current) => current.map((p) => (p.clientMessageId === clientMessageId ? { clientMessageId, content: p.content } : p)));
-      deliver(message);
+      update(clientMessageId, () => ({ error: undefined }));
+      void deliver(message);
     },
-    [pending, deliver],
+    [pending, deliver, update],
   );
 
-  return { messages, pending, hasMore, loadError, loadOlder, send, retry, merge };
+  return { messages, pending, hasMore, loadError, loadOlder, send, sendFiles, retry, merge };
 }
