@@ -30,10 +30,14 @@ export type CreateGroupInput = {
 };
 
 export type CreateUploadInput = {
+  /** type/subtype. IMAGE: image/jpeg, image/png, image/gif or image/webp; VOICE: audio/*; VIDEO: video/*; FILE: any. */
   contentType: string;
+  /** 1-255 characters, no path separators or control characters. */
   filename: string;
-  /** Bytes. */
+  /** Bytes: the most the PUT may carry; at most the limit of the type (default IMAGE 10 MiB, VOICE 5 MiB, FILE and VIDEO 100 MiB). */
   size: number;
+  /** What the file will be sent as; decides the size limit. Default: IMAGE for image/*, VOICE for audio/*, VIDEO for video/*, else FILE. */
+  type?: MessageType | null | undefined;
 };
 
 export type GroupChange =
@@ -79,7 +83,7 @@ export type RegisterInput = {
 export type SendMessageInput = {
   /** 1-64 characters, unique per sender; a retry with the same value is idempotent. */
   clientMessageId: string;
-  /** 1-5000 characters for TEXT. */
+  /** 1-5000 characters for TEXT. For IMAGE, FILE, VOICE and VIDEO a JSON object naming an upload of the sender (from createUpload, made for this type) by {"uploadId": "<id>"} or {"url": "<Upload.url>"}, optionally with "name" (1-255 characters; default the upload's filename), "durationMs" (VOICE and VIDEO, 1-3600000) and "width"/"height" (VIDEO). The server checks the uploaded bytes (size, sniffed type) and stores what it measured. An upload goes into one message only (CONFLICT otherwise). */
   content: string;
   /** Group messages only: user ids to @mention (at most 20). */
   mentionUserIds?: Array<string | number> | null | undefined;
@@ -96,6 +100,9 @@ export type Terminal =
 
 /** Absent fields stay as they are; an empty avatarUrl or notice clears it. */
 export type UpdateGroupInput = {
+  /** An IMAGE upload of the viewer (see createUpload) to take as the group avatar. */
+  avatarUploadId?: string | number | null | undefined;
+  /** An http(s) URL or a path. Give at most one of avatarUrl and avatarUploadId. */
   avatarUrl?: string | null | undefined;
   /** 1-32 characters. */
   name?: string | null | undefined;
@@ -104,6 +111,9 @@ export type UpdateGroupInput = {
 };
 
 export type UpdateProfileInput = {
+  /** An IMAGE upload of the viewer (see createUpload) to take as avatar, readable by any signed-in user. */
+  avatarUploadId?: string | number | null | undefined;
+  /** An http(s) URL or a path; empty clears the avatar. Give at most one of avatarUrl and avatarUploadId. */
   avatarUrl?: string | null | undefined;
   nickname?: string | null | undefined;
   signature?: string | null | undefined;
