@@ -121,6 +121,15 @@ export interface Storage {
 }
 
 /**
+ * Where browsers reach the storage's upload and download URLs: S3's public endpoint, or PUBLIC_URL for the local
+ * adapter (unset, its URLs name this server at localhost, which a page opened there reaches as its own origin).
+ */
+export function storageOrigins(config: Config): string[] {
+  const base = config.storage.kind === 's3' ? (config.storage.publicUrl ?? config.storage.endpoint) : config.publicUrl;
+  return base ? [new URL(base).origin] : [];
+}
+
+/**
  * The object storage the config names (not started yet). `publicUrl` is the server's base URL as clients reach
  * it, asked for when a local URL is signed (the default names the port, known only once listening).
  */

@@ -9,7 +9,7 @@ import { Tokens } from './auth/tokens';
 import type { Logger } from './common/logger';
 import type { RateLimiters } from './common/rate-limit/rate-limiter';
 import type { Config } from './config';
-import { createAdapters, createStorage } from './adapters';
+import { createAdapters, createStorage, storageOrigins } from './adapters';
 import { ContactsResolver } from './contacts/contacts.resolver';
 import { ContactsService } from './contacts/contacts.service';
 import { openDatabase, type Database } from './db/database';
@@ -123,6 +123,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
     media: config.role === 'push' ? undefined : createMediaHandler({ auth, uploads, urls: mediaUrls, log }),
     // Upload and download URLs point where GraphQL is served; push nodes serve neither.
     files: config.role === 'push' ? undefined : files,
+    mediaOrigins: storageOrigins(config),
   });
   const ws =
     config.role === 'platform'

@@ -5,6 +5,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { storageOrigins } from '../src/adapters';
+import { loadConfig } from '../src/config';
 import { findExternalUrls } from '../src/transport/playground';
 import { createWebAppHandler } from '../src/transport/web-app';
 import { startServer, type TestServer } from './support/server';
@@ -35,6 +37,22 @@ describe('web app served by the server', () => {
     expect(csp).toContain("default-src 'self'");
     expect(csp).toContain("script-src 'self';");
     expect(csp).toContain(`connect-src 'self' ws://${new URL(server.url).host}`);
+  });
+
+  it('should let the page read media from, and upload to, a storage that is not this server', async () => {
+    const elsewhere = await startServer({ PUBLIC_URL: 'https://chat.example.test' });
+    try {
+      const reply = await fetch(`${elsewhere.url}/`, { headers: { accept: BROWSER_ACCEPT } });
+      const csp = String(reply.headers.get('content-security-policy'));
+      expect(csp).toContain("img-src 'self' data: blob: https://chat.example.test;");
+      expect(csp).toContain("media-src 'self' https://chat.example.test;");
+      expect(csp).toMatch(/connect-src 'self' ws:\/\/\S+ wss:\/\/\S+ https:\/\/chat\.example\.test;/);
+    } finally {
+      await elsewhere.close();
+    }
+    const s3 = { DATA_DIR: '/tmp/im-web-app-test', JWT_SECRET: 'a-secret-that-is-long-enough', S3_ENDPOINT: 'http://127.0.0.1:9000/', S3_ACCESS_KEY: 'k', S3_SECRET_KEY: 's' };
+    expect(storageOrigins(loadConfig(s3))).toEqual(['http://127.0.0.1:9000']);
+    expect(storageOrigins(loadConfig({ ...s3, S3_PUBLIC_URL: 'https://media.example.test' }))).toEqual(['https://media.example.test']);
   });
 
   it('should serve every asset the page references with a year-long cache, and name no outside host in them', async () => {

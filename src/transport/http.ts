@@ -40,6 +40,8 @@ export interface HttpOptions {
   media?: (req: IncomingMessage, res: ServerResponse) => boolean;
   /** Answers the local storage's `/files/` URLs (returning true), when this node serves them. */
   files?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** Origins of the storage's upload and download URLs, for the web app's Content-Security-Policy. @default [] */
+  mediaOrigins?: readonly string[];
 }
 
 /** What {@link createHttpServer} returns; `stop` ends Apollo once the server has stopped listening. */
@@ -117,7 +119,7 @@ export async function createHttpServer(options: HttpOptions): Promise<HttpServer
   const direct = new DirectExecution({ schema, limits, introspection: options.introspection, log });
   const playground = createPlaygroundHandler({ endpointPath: '/graphql' });
   // Every role serves the app: a push node behind the same address as the platform nodes answers `/` as well.
-  const webApp = createWebAppHandler();
+  const webApp = createWebAppHandler({ mediaOrigins: options.mediaOrigins });
 
   let inFlight = 0;
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {

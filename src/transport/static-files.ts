@@ -121,17 +121,20 @@ export function prefersHtml(accept: string | undefined): boolean {
  * its fonts and icons; images may be blob: URLs, which the chat app makes of a picked
  * image to show it while it uploads (only the page's own scripts can make one). The
  * WebSocket origins are named as well as 'self' for browsers that do not yet map 'self'
- * to ws:/wss:.
+ * to ws:/wss:. `mediaOrigins` (where uploads go and media are read, when that is not this
+ * server: S3) are allowed for images, audio and video, and for requests (the upload's PUT).
  */
-export function contentSecurityPolicy(host: string | undefined): string {
+export function contentSecurityPolicy(host: string | undefined, mediaOrigins: readonly string[] = []): string {
   const sockets = host && /^[A-Za-z0-9.\-:[\]]+$/.test(host) ? ` ws://${host} wss://${host}` : '';
+  const media = mediaOrigins.map((origin) => ` ${origin}`).join('');
   return [
     "default-src 'self'",
     "script-src 'self'",
     "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob:",
+    `img-src 'self' data: blob:${media}`,
+    `media-src 'self'${media}`,
     "font-src 'self' data:",
-    `connect-src 'self'${sockets}`,
+    `connect-src 'self'${sockets}${media}`,
     "object-src 'none'",
     "base-uri 'none'",
     "frame-ancestors 'none'",
@@ -151,12 +154,12 @@ export function sendFile(
   res.end(req.method === 'HEAD' ? undefined : buffer);
 }
 
-/** Headers of a bundle's page: never cached without revalidation, same-origin only. */
-export function pageHeaders(req: IncomingMessage): Record<string, string> {
+/** Headers of a bundle's page: never cached without revalidation, same-origin (and `mediaOrigins`) only. */
+export function pageHeaders(req: IncomingMessage, mediaOrigins?: readonly string[]): Record<string, string> {
   return {
     'Content-Type': 'text/html; charset=utf-8',
     'Cache-Control': 'no-cache',
-    'Content-Security-Policy': contentSecurityPolicy(req.headers.host),
+    'Content-Security-Policy': contentSecurityPolicy(req.headers.host, mediaOrigins),
     'Referrer-Policy': 'no-referrer',
   };
 }

@@ -15,6 +15,12 @@ export interface WebAppOptions {
    * @default ['/graphql', '/healthz', '/readyz']
    */
   apiPaths?: readonly string[];
+  /**
+   * Origins other than this server's where uploads are PUT and media read (S3's public endpoint): the page's
+   * Content-Security-Policy allows them.
+   * @default []
+   */
+  mediaOrigins?: readonly string[];
 }
 
 /** Where Vite puts the files whose names carry a content hash. */
@@ -39,7 +45,7 @@ export function createWebAppHandler(options: WebAppOptions = {}): (req: Incoming
   const apiPaths = new Set(options.apiPaths ?? ['/graphql', '/healthz', '/readyz']);
 
   const sendPage = (req: IncomingMessage, res: ServerResponse): boolean => {
-    if (bundle) sendFile(req, res, 200, { ...pageHeaders(req), Vary: 'Accept' }, bundle.html);
+    if (bundle) sendFile(req, res, 200, { ...pageHeaders(req, options.mediaOrigins), Vary: 'Accept' }, bundle.html);
     else sendNotBuilt(req, res, NOT_BUILT_MESSAGE);
     return true;
   };
