@@ -71,6 +71,10 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
   const publicUrl = () => config.publicUrl ?? `http://localhost:${port}`;
   const { storage, files } = createStorage(config, log, publicUrl);
   await storage.start();
+  if (config.role === 'push' && config.storage.kind === 'local' && !config.publicUrl) {
+    // Push nodes sign the media URLs of the events they deliver, but only platform nodes serve /files/.
+    log.warn('local storage without PUBLIC_URL on a push node: media URLs in live events name this node, which serves no files; set PUBLIC_URL to the platform address');
+  }
 
   const uploadStore = new UploadStore(db);
   const uploads = new UploadsService(uploadStore, storage, limiters.bursty('uploads', UPLOAD_RATE), { limits: config.media, publicUrl });
