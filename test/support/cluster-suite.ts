@@ -65,7 +65,7 @@ export function useCluster(label: string, env: Record<string, string>, pushNodes
     platform = await startNode('platform', { ...shared, IM_ROLE: 'platform' });
     nodes.push(...(await Promise.all(Array.from({ length: pushNodes }, (_, i) => startNode(`push-${i + 1}`, { ...shared, IM_ROLE: 'push' })))));
     redis = new Redis(redisUrl);
-  }, 60_000);
+  }, 120_000);
 
   afterEach(async () => {
     await Promise.all(recorders.splice(0).map((r) => r.close()));

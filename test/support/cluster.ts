@@ -35,7 +35,8 @@ export function startNode(name: string, env: Record<string, string>): Promise<No
   const opened = new Map<string, number>();
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start in 20 s:\n${logs.join('\n')}`)), 20_000);
+    // A platform forks its workers, and each builds the schema: on two busy cores that has taken more than 20 s.
+    const timer = setTimeout(() => reject(new Error(`${name} did not start in 45 s:\n${logs.join('\n')}`)), 45_000);
     let buffer = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       buffer += chunk.toString();
