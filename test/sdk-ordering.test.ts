@@ -16,6 +16,7 @@ function message(seq: number, conversationId = 'c1'): MessageFieldsFragment {
     readCount: null,
     sender: { id: 'u1', username: 'u1', nickname: 'u1', avatarUrl: null, signature: null, online: true },
     mentions: [],
+    media: null,
   };
 }
 

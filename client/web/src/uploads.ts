@@ -13,11 +13,11 @@ export function messageTypeOf(file: File): MessageType {
  * PUTs `file` to `url`, telling `onProgress` the fraction sent. XMLHttpRequest rather than fetch: fetch reports
  * no upload progress (a streamed request body would, but browsers allow that over HTTP/2 only).
  */
-function put(url: string, file: File, headers: Record<string, string>, onProgress: (fraction: number) => void): Promise<void> {
+function put(url: string, file: File, headers: readonly { name: string; value: string }[], onProgress: (fraction: number) => void): Promise<void> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('PUT', url);
-    for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
+    for (const { name, value } of headers) xhr.setRequestHeader(name, value);
     xhr.upload.onprogress = (event) => {
       if (event.lengthComputable) onProgress(event.loaded / event.total);
     };
@@ -28,15 +28,16 @@ function put(url: string, file: File, headers: Record<string, string>, onProgres
 }
 
 /**
- * Uploads `file`: asks the server for an upload URL, PUTs the bytes there, and resolves
- * with the content to send (`{"url", "name"}`, see SendMessageInput.content).
+ * Uploads `file` to be sent as `type`: asks the server for an upload URL, PUTs the bytes there with the headers
+ * the server lists, and resolves with the content to send (`{"uploadId", "name"}`, see SendMessageInput.content).
  */
-export async function uploadFile(urql: Client, file: File, onProgress: (fraction: number) => void): Promise<string> {
+export async function uploadFile(urql: Client, file: File, type: MessageType, onProgress: (fraction: number) => void): Promise<string> {
   const contentType = file.type || 'application/octet-stream';
-  const result = await urql.mutation(CreateUploadDocument, { input: { filename: file.name, contentType, size: file.size } }).toPromise();
+  const input = { filename: file.name, contentType, size: file.size, type };
+  const result = await urql.mutation(CreateUploadDocument, { input }).toPromise();
   if (result.error) throw result.error;
   if (!result.data) throw new Error('createUpload answered nothing');
   const upload = result.data.createUpload;
-  await put(upload.uploadUrl, file, { 'Content-Type': contentType }, onProgress);
-  return JSON.stringify({ url: upload.url, name: file.name });
+  await put(upload.uploadUrl, file, upload.headers, onProgress);
+  return JSON.stringify({ uploadId: upload.id, name: file.name });
 }

@@ -2,12 +2,13 @@ import type { MessageFieldsFragment } from '../../../generated/graphql';
 import { useRecallMessageMutation } from '../../../generated/hooks';
 import type { PendingAttachment, PendingMessage } from '../hooks/useConversation';
 import { formatBytes } from '../media-content';
+import { MediaBody } from './MediaBody';
 
-/** The text of a message; media (IMAGE, FILE, …) arrive with their own issue and show as a placeholder line. */
+/** The text of a message or its attachment; a recalled message shows neither. */
 function Body({ message }: { message: MessageFieldsFragment }) {
   if (message.status === 'RECALLED') return <em className="recalled">Message recalled</em>;
   if (message.type === 'TEXT') return <span className="text">{message.content}</span>;
-  return <em className="media" data-testid="media-placeholder">[{message.type.toLowerCase()}] attachments are not shown yet</em>;
+  return <MediaBody type={message.type} content={message.content} media={message.media} />;
 }
 
 /** A confirmed message: sender, text, "Read" when the other side has read it, and recall for own messages. */

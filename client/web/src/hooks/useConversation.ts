@@ -122,7 +122,7 @@ export function useConversation(conversationId: string, recipient: Recipient) {
     async ({ clientMessageId, type, content, attachment }: PendingMessage) => {
       try {
         if (attachment && !content) {
-          content = await uploadFile(urql, attachment.file, (progress) =>
+          content = await uploadFile(urql, attachment.file, type, (progress) =>
             update(clientMessageId, (p) => ({ attachment: p.attachment && { ...p.attachment, progress } })),
           );
           const uploaded = content;
