@@ -131,9 +131,9 @@ export function storageOrigins(config: Config): string[] {
 
 /**
  * The object storage the config names (not started yet). `publicUrl` is the server's base URL as clients reach
- * it, asked for when a local URL is signed (the default names the port, known only once listening).
+ * it, the start of local URLs ('' for root-relative ones).
  */
-export function createStorage(config: Config, log: Logger, publicUrl: () => string): Storage {
+export function createStorage(config: Config, log: Logger, publicUrl: string): Storage {
   if (config.storage.kind === 's3') return { storage: new S3Storage(config.storage) };
   const storage = new LocalStorage({ dir: config.storage.dir, publicUrl, secret: config.jwtSecret });
   return { storage, files: createFilesHandler(storage, log) };

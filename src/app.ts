@@ -67,14 +67,11 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
   const engine = overrides.engine ?? adapters.engine;
   const limiters = overrides.limiters ?? adapters.limiters;
   const notifier = new Notifier(engine, log);
-  let port = 0;
-  const publicUrl = () => config.publicUrl ?? `http://localhost:${port}`;
+  // Unset, URLs are root-relative: a browser resolves them against the address it opened the app at (localhost,
+  // 127.0.0.1 or a LAN address alike), where an absolute default could only guess one.
+  const publicUrl = config.publicUrl ?? '';
   const { storage, files } = createStorage(config, log, publicUrl);
   await storage.start();
-  if (config.role === 'push' && config.storage.kind === 'local' && !config.publicUrl) {
-    // Push nodes sign the media URLs of the events they deliver, but only platform nodes serve /files/.
-    log.warn('local storage without PUBLIC_URL on a push node: media URLs in live events name this node, which serves no files; set PUBLIC_URL to the platform address');
-  }
 
   const uploadStore = new UploadStore(db);
   const uploads = new UploadsService(uploadStore, storage, limiters.bursty('uploads', UPLOAD_RATE), { limits: config.media, publicUrl });
@@ -162,7 +159,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
     http.server.once('error', reject);
     http.server.listen(config.port, config.host, resolve);
   });
-  port = (http.server.address() as AddressInfo).port;
+  const port = (http.server.address() as AddressInfo).port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   log.info({ port, role: config.role, nodeId: engine.nodeId, database: config.database.dialect }, 'listening');
 

@@ -120,8 +120,9 @@ export interface Config {
   /** @default local, or s3 when S3_ENDPOINT is set */
   storage: StorageConfig;
   /**
-   * The server's base URL as clients reach it, used in the local storage's upload and download URLs.
-   * @default http://localhost:<listening port>
+   * The server's base URL as clients reach it, used in the local storage's upload and download URLs and in
+   * `Upload.url`. Unset, those URLs are root-relative (`/files/...`, `/media/<id>`): resolve them against the
+   * server's address. @default unset
    */
   publicUrl?: string;
 }

@@ -46,11 +46,11 @@ describe.each(ADAPTERS)('media messages on %s storage', (adapter) => {
       const synced = (await ok(server, SYNC, { cursor: null }, b.token)).syncMessages.messages.find((m: any) => m.id === message.id);
       expect(synced.media.url).toBe(event.message.media.url);
 
-      const original = await download(synced.media.url);
+      const original = await download(server, synced.media.url);
       expect(original.status).toBe(200);
       expect(original.contentType).toBe('image/png');
       expect(original.bytes.equals(image)).toBe(true);
-      const thumbnail = await download(synced.media.thumbnailUrl);
+      const thumbnail = await download(server, synced.media.thumbnailUrl);
       expect(thumbnail.status).toBe(200);
       expect(thumbnail.contentType).toBe('image/webp');
       expect(thumbnail.bytes.length).toBeGreaterThan(0);
@@ -77,7 +77,7 @@ describe.each(ADAPTERS)('media messages on %s storage', (adapter) => {
     expect((await sendMedia(a, b, 'FILE', { uploadId: upload.id })).errors).toBeUndefined();
     const media = (await ok(server, HISTORY, { c: conversationId }, b.token)).messages[0].media;
     expect(media).toMatchObject({ name: 'report.csv', size: bytes.length, contentType: 'text/csv', thumbnailUrl: null });
-    const file = await download(media.url);
+    const file = await download(server, media.url);
     expect(file.status).toBe(200);
     expect(file.bytes.equals(bytes)).toBe(true);
     expect(file.disposition).toMatch(/attachment/);
@@ -91,7 +91,7 @@ describe.each(ADAPTERS)('media messages on %s storage', (adapter) => {
     const sent = await sendMedia(a, b, 'VOICE', { uploadId: upload.id, durationMs: 4200 });
     expect(sent.errors).toBeUndefined();
     expect(sent.data.sendMessage.media).toMatchObject({ contentType: 'audio/ogg', durationMs: 4200, size: ogg.length, thumbnailUrl: null });
-    expect((await download(sent.data.sendMessage.media.url)).bytes.equals(ogg)).toBe(true);
+    expect((await download(server, sent.data.sendMessage.media.url)).bytes.equals(ogg)).toBe(true);
     const text = await uploadBytes(server, a, Buffer.from('not a sound'), 'note.ogg', 'audio/ogg');
     const refused = await sendMedia(a, b, 'VOICE', { uploadId: text.id, durationMs: 1000 });
     expect(refused.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
@@ -117,7 +117,7 @@ describe.each(ADAPTERS)('media messages on %s storage', (adapter) => {
     expect((await mediaRoute(server, upload.id, b.token)).status).toBe(404);
     const own = await mediaRoute(server, upload.id, a.token);
     expect(own.status).toBe(302);
-    expect((await download(own.location!)).status).toBe(200);
+    expect((await download(server, own.location!)).status).toBe(200);
     const anonymous = await fetch(`${server.url}/media/${upload.id}`, { redirect: 'manual' });
     expect(anonymous.status).toBe(401);
   });
@@ -127,12 +127,12 @@ describe.each(ADAPTERS)('media messages on %s storage', (adapter) => {
     const upload = await uploadBytes(server, a, await pngImage(48, 48, 4), 'oops.png', 'image/png');
     const message = (await sendMedia(a, b, 'IMAGE', { uploadId: upload.id })).data.sendMessage;
     const before = (await ok(server, HISTORY, { c: conversationId }, b.token)).messages[0].media;
-    expect((await download(before.url)).status).toBe(200);
+    expect((await download(server, before.url)).status).toBe(200);
     const recalled = (await ok(server, RECALL, { id: message.id }, a.token)).recallMessage;
     expect(recalled).toMatchObject({ status: 'RECALLED', content: '', media: null });
     expect((await ok(server, HISTORY, { c: conversationId }, b.token)).messages[0].media).toBeNull();
-    expect((await download(before.url)).status).toBe(404);
-    expect((await download(before.thumbnailUrl)).status).toBe(404);
+    expect((await download(server, before.url)).status).toBe(404);
+    expect((await download(server, before.thumbnailUrl)).status).toBe(404);
     expect((await mediaRoute(server, upload.id, a.token)).status).toBe(404);
   });
 
@@ -150,7 +150,7 @@ describe.each(ADAPTERS)('media messages on %s storage', (adapter) => {
     // Recalling one leaves the other's media served.
     await ok(server, RECALL, { id: m1.id }, a.token);
     const media = (await ok(server, HISTORY, { c: conversationId }, a.token)).messages.find((m: any) => m.id === m2.id).media;
-    expect((await download(media.url)).status).toBe(200);
+    expect((await download(server, media.url)).status).toBe(200);
   });
 });
 
@@ -168,10 +168,10 @@ describe('media retention', () => {
     const upload = await uploadBytes(server, a, await pngImage(40, 40, 20), 'old.png', 'image/png');
     const sent = await gql(server, SEND, { input: { toUserId: b.id, type: 'IMAGE', content: JSON.stringify({ uploadId: upload.id }), clientMessageId: nextCmid() } }, a.token);
     const url = sent.data.sendMessage.media.url;
-    expect((await download(url)).status).toBe(200);
+    expect((await download(server, url)).status).toBe(200);
     const report = await server.app.cleanup.runOnce(Date.now() + 2 * 86_400_000);
     expect(report.expired).toBe(1);
-    expect((await download(url)).status).toBe(404);
+    expect((await download(server, url)).status).toBe(404);
     expect((await mediaRoute(server, upload.id, a.token)).status).toBe(404);
   });
 });

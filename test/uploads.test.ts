@@ -172,7 +172,7 @@ describe.each(ADAPTERS)('uploads on %s storage', (adapter) => {
       expect(report.orphans).toBeGreaterThanOrEqual(1);
       expect(await storedKeys(server, `uploads/${orphan.id}`)).toHaveLength(0);
       expect((await mediaRoute(server, orphan.id, a.token)).status).toBe(404);
-      expect((await download(message.media.url)).status).toBe(200);
+      expect((await download(server, message.media.url)).status).toBe(200);
       expect((await mediaRoute(server, used.id, a.token)).status).toBe(302);
     });
 
@@ -222,15 +222,15 @@ describe.each(ADAPTERS)('uploads on %s storage', (adapter) => {
       const profile = (await ok(server, PROFILE, { input: { avatarUploadId: first.id } }, a.token)).updateProfile;
       expect(profile.avatarThumbnailUrl).toBeTruthy();
       const seen = (await ok(server, USER, { id: a.id }, stranger.token)).user;
-      const avatar = await download(seen.avatarUrl);
+      const avatar = await download(server, seen.avatarUrl);
       expect(avatar.status).toBe(200);
       expect(avatar.contentType).toBe('image/png');
-      expect((await download(seen.avatarThumbnailUrl)).status).toBe(200);
+      expect((await download(server, seen.avatarThumbnailUrl)).status).toBe(200);
       expect((await mediaRoute(server, first.id, stranger.token)).status).toBe(302);
 
       const second = await uploadBytes(server, a, await pngImage(300, 200, 14), 'me2.png', 'image/png');
       await ok(server, PROFILE, { input: { avatarUploadId: second.id } }, a.token);
-      expect((await download(seen.avatarUrl)).status).toBe(404);
+      expect((await download(server, seen.avatarUrl)).status).toBe(404);
       expect((await mediaRoute(server, first.id, stranger.token)).status).toBe(404);
       // A plain URL still works as before.
       const plain = (await ok(server, PROFILE, { input: { avatarUrl: 'https://example.com/a.png' } }, a.token)).updateProfile;
@@ -246,8 +246,8 @@ describe.each(ADAPTERS)('uploads on %s storage', (adapter) => {
       expect(refusal(await gql(server, UPDATE_GROUP, { id: group.id, input: { avatarUploadId: mine.id } }, b.token)).code).toBe('FORBIDDEN');
       const owners = await uploadBytes(server, a, await pngImage(64, 64, 16), 'g.png', 'image/png');
       const updated = (await ok(server, UPDATE_GROUP, { id: group.id, input: { avatarUploadId: owners.id } }, a.token)).updateGroup;
-      expect((await download(updated.avatarUrl)).status).toBe(200);
-      expect((await download(updated.avatarThumbnailUrl)).contentType).toBe('image/webp');
+      expect((await download(server, updated.avatarUrl)).status).toBe(200);
+      expect((await download(server, updated.avatarThumbnailUrl)).contentType).toBe('image/webp');
     });
   });
 });

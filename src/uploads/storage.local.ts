@@ -10,11 +10,8 @@ import type { DownloadUrlOptions, ObjectStorage, StoredObject, UploadUrlOptions 
 export interface LocalStorageOptions {
   /** Directory the objects live under, one file per key (`<dataDir>/media`). */
   dir: string;
-  /**
-   * The server's base URL as clients reach it; URLs are `<publicUrl>/files/<key>?...`. A function because the
-   * default names the listening port, known only once the server listens.
-   */
-  publicUrl: () => string;
+  /** The server's base URL as clients reach it; URLs are `<publicUrl>/files/<key>?...` (root-relative when ''). */
+  publicUrl: string;
   /** The server's secret; URLs are signed with a key derived from it, never with the secret itself. */
   secret: string;
 }
@@ -223,7 +220,7 @@ export class LocalStorage implements ObjectStorage {
     if (grant.maxBytes !== undefined) query.set(QUERY.max, String(grant.maxBytes));
     if (grant.filename !== undefined) query.set(QUERY.name, grant.filename);
     query.set(QUERY.signature, this.sign(grant).toString('base64url'));
-    const base = this.options.publicUrl().replace(/\/+$/, '');
+    const base = this.options.publicUrl.replace(/\/+$/, '');
     return `${base}${FILES_PATH}${grant.key.split('/').map(encodeURIComponent).join('/')}?${query}`;
   }
 

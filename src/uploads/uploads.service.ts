@@ -31,8 +31,8 @@ export interface Avatars {
 /** Options of {@link UploadsService}. */
 export interface UploadsOptions {
   limits: MediaLimits;
-  /** The server's base URL as clients reach it (the `url` of an upload is `<publicUrl>/media/<id>`). */
-  publicUrl: () => string;
+  /** The server's base URL as clients reach it (the `url` of an upload is `<publicUrl>/media/<id>`; root-relative when ''). */
+  publicUrl: string;
 }
 
 /**
@@ -69,7 +69,7 @@ export class UploadsService implements Avatars {
     return {
       id,
       uploadUrl,
-      url: `${this.options.publicUrl()}/media/${id}`,
+      url: `${this.options.publicUrl}/media/${id}`,
       expiresAt,
       maxBytes: input.size,
       headers: [{ name: 'Content-Type', value: contentType }],

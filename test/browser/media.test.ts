@@ -44,11 +44,10 @@ describe('media messages in the web app in Chromium', () => {
     writeFileSync(imageFile, await sharp({ create: { ...IMAGE, channels: 3, background } }).png().toBuffer());
     writeFileSync(textFile, TEXT);
     [server, browser] = await Promise.all([startServerProcess(), launchBrowser()]);
-    // With PUBLIC_URL unset the server's media URLs name localhost, where the README tells people to open the app:
-    // the page is opened there too, so every upload and image is same-origin, and anything else counts as offsite.
-    const appUrl = server.url.replace('//127.0.0.1:', '//localhost:');
-    alice = await registerUser(browser, appUrl, `alice_${run}`, 'Alice');
-    bob = await registerUser(browser, appUrl, `bob_${run}`, 'Bob');
+    // With PUBLIC_URL unset the media URLs are root-relative: opened at 127.0.0.1 (not the localhost the README
+    // names), every upload and image must still be same-origin, and anything else counts as offsite.
+    alice = await registerUser(browser, server.url, `alice_${run}`, 'Alice');
+    bob = await registerUser(browser, server.url, `bob_${run}`, 'Bob');
     await befriend(alice, bob);
   });
 

@@ -47,7 +47,9 @@ export interface TestUpload {
 
 /** createUpload, failing the test on an error. */
 export async function createUpload(server: TestServer, user: TestUser, input: { filename: string; contentType: string; size: number; type?: string }): Promise<TestUpload> {
-  return (await ok(server, CREATE_UPLOAD, { input }, user.token)).createUpload;
+  const upload: TestUpload = (await ok(server, CREATE_UPLOAD, { input }, user.token)).createUpload;
+  // Without PUBLIC_URL the local storage's URLs are root-relative, as a browser would resolve them.
+  return { ...upload, uploadUrl: new URL(upload.uploadUrl, server.url).href };
 }
 
 /** PUTs bytes to an upload URL with the headers it asks for; returns the HTTP status. */
@@ -80,9 +82,12 @@ export async function pngImage(width = 800, height = 600, seed = 1): Promise<Buf
   return sharp(pixels, { raw: { width, height, channels: 3 } }).png().toBuffer();
 }
 
-/** GETs a URL (signed, no credentials) and returns status, type, disposition and bytes. */
-export async function download(url: string): Promise<{ status: number; contentType: string | null; disposition: string | null; bytes: Buffer }> {
-  const response = await fetch(url);
+/** GETs a URL (signed, no credentials; a root-relative one from `server`) and returns status, type, disposition and bytes. */
+export async function download(
+  server: TestServer,
+  url: string,
+): Promise<{ status: number; contentType: string | null; disposition: string | null; bytes: Buffer }> {
+  const response = await fetch(new URL(url, server.url));
   return {
     status: response.status,
     contentType: response.headers.get('content-type'),
