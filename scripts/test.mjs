@@ -5,6 +5,8 @@
  *                   database is created per test server and dropped after it
  *   TEST_REDIS_URL  Redis for the suites that need it (default redis://127.0.0.1:6379/15)
  *   REQUIRE_SERVICES=1 (set by .ci/run) fails instead of skipping when MySQL or Redis cannot be reached.
+ *   TEST_DATABASES  which runs to make, comma-separated (default sqlite,mysql); .ci/run's second runtime uses
+ *                   sqlite only to stay within its time budget
  * Suites that need a missing service are skipped, and the summary says which and why.
  */
 import { spawnSync } from 'node:child_process';
@@ -18,6 +20,11 @@ const mysqlUrl = process.env.TEST_MYSQL_URL || 'mysql://root@127.0.0.1:3306/test
 const redisUrl = process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379/15';
 const strict = process.env.REQUIRE_SERVICES === '1';
 const extraArgs = process.argv.slice(2);
+const databases = (process.env.TEST_DATABASES || 'sqlite,mysql').split(',').map((d) => d.trim());
+if (databases.some((d) => d !== 'sqlite' && d !== 'mysql') || databases.length === 0) {
+  console.error(`TEST_DATABASES takes sqlite and/or mysql, not "${process.env.TEST_DATABASES}"`);
+  process.exit(1);
+}
 
 async function probeMysql() {
   const mysql = require('mysql2/promise');
@@ -82,8 +89,9 @@ if (strict && skipped.length) {
 }
 
 const redisEnv = redisProblem ? { TEST_REDIS_URL: '' } : { TEST_REDIS_URL: redisUrl };
-const runs = [runJest('sqlite', { TEST_DATABASE: 'sqlite', ...redisEnv })];
-if (!mysqlProblem) runs.push(runJest('mysql', { TEST_DATABASE: 'mysql', TEST_MYSQL_URL: mysqlUrl, ...redisEnv }));
+const runs = [];
+if (databases.includes('sqlite')) runs.push(runJest('sqlite', { TEST_DATABASE: 'sqlite', ...redisEnv }));
+if (databases.includes('mysql') && !mysqlProblem) runs.push(runJest('mysql', { TEST_DATABASE: 'mysql', TEST_MYSQL_URL: mysqlUrl, ...redisEnv }));
 
 console.log('\n=== summary ===');
 for (const r of runs) console.log(`${r.label}: ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped${r.code ? ' (jest exited ' + r.code + ')' : ''}`);
