@@ -1,7 +1,7 @@
 // Running a group through the web app in Chromium: applying to join, roles, removal, leaving, and muting.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser } from 'playwright-core';
-import { launchBrowser, registerUser, sendText, waitForMessage, type ChatUser } from './browser';
+import { befriend, launchBrowser, registerUser, sendText, waitForMessage, type ChatUser } from './browser';
 import { startServerProcess, type ServerProcess } from './server-process';
 
 /** Names unique per run, so a rerun against a kept database never collides. */
@@ -29,14 +29,7 @@ describe('group management in the web app', () => {
   });
 
   it('should let a friend be added at creation and a stranger join by applying with the group id', async () => {
-    await owner.page.getByTestId('tab-friends').click();
-    await owner.page.getByTestId('friend-search-input').fill(friend.username);
-    await owner.page.getByTestId('friend-search-submit').click();
-    await owner.page.getByTestId(`search-result-${friend.username}`).getByTestId('add-friend').click();
-    await friend.page.getByTestId('tab-friends').click();
-    await friend.page.getByTestId(`application-from-${owner.username}`).getByTestId('accept-application').click();
-    await owner.page.getByTestId(`friend-${friend.username}`).waitFor();
-
+    await befriend(owner, friend);
     await owner.page.getByTestId('tab-groups').click();
     await owner.page.getByTestId('group-name-input').fill(group);
     await owner.page.getByTestId(`group-member-${friend.username}`).check();
