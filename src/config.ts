@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FrontDoorLimits } from './auth/throttle';
+import type { S3StorageOptions } from './uploads/storage.s3';
 
 /** Which parts of the server this process runs. */
 export type Role = 'all' | 'platform' | 'push';
@@ -22,19 +23,7 @@ export type StorageConfig =
       /** Files under `<dataDir>/media`, served by this server's `/files/` routes. */
       dir: string;
     }
-  | {
-      kind: 's3';
-      /** e.g. http://127.0.0.1:9000 */
-      endpoint: string;
-      accessKey: string;
-      secretKey: string;
-      /** @default 'im-media' */
-      bucket: string;
-      /** @default 'us-east-1' */
-      region: string;
-      /** The endpoint as clients reach it, when it differs from `endpoint`. */
-      publicUrl?: string;
-    };
+  | ({ kind: 's3' } & S3StorageOptions);
 
 /** Every setting of the server, read and validated once by {@link loadConfig}. */
 export interface Config {
