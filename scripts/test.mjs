@@ -9,8 +9,8 @@
  *                   sqlite only to stay within its time budget
  * Suites that need a missing service are skipped, and the summary says which and why.
  */
-import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -60,14 +60,25 @@ async function probeRedis() {
   }
 }
 
-function runJest(label, env) {
+/**
+ * One jest run in its own process. Its console output goes to a log file, printed whole once the run ends, so
+ * that two runs going at once do not interleave their lines.
+ */
+async function runJest(label, env) {
   const output = path.join(os.tmpdir(), `im-jest-${process.pid}-${label}.json`);
+  const log = path.join(os.tmpdir(), `im-jest-${process.pid}-${label}.log`);
   const jest = require.resolve('jest/bin/jest');
-  console.log(`\n=== tests on ${label} ===`);
-  const result = spawnSync(process.execPath, [jest, '--json', `--outputFile=${output}`, ...extraArgs], {
-    stdio: 'inherit',
+  const started = Date.now();
+  const fd = openSync(log, 'w');
+  const child = spawn(process.execPath, [jest, '--json', `--outputFile=${output}`, ...extraArgs], {
+    stdio: ['ignore', fd, fd],
     env: { ...process.env, ...env },
   });
+  const code = await new Promise((resolve) => child.once('close', (status) => resolve(status ?? 1)));
+  closeSync(fd);
+  console.log(`\n=== tests on ${label} (${Math.round((Date.now() - started) / 1000)} s) ===`);
+  console.log(readFileSync(log, 'utf8'));
+  rmSync(log, { force: true });
   let summary = { passed: 0, failed: 0, skipped: 0 };
   try {
     const report = JSON.parse(readFileSync(output, 'utf8'));
@@ -76,7 +87,7 @@ function runJest(label, env) {
   } catch {
     summary.failed += 1;
   }
-  return { label, code: result.status ?? 1, ...summary };
+  return { label, code, ...summary };
 }
 
 const [mysqlProblem, redisProblem] = await Promise.all([probeMysql(), probeRedis()]);
@@ -89,9 +100,13 @@ if (strict && skipped.length) {
 }
 
 const redisEnv = redisProblem ? { TEST_REDIS_URL: '' } : { TEST_REDIS_URL: redisUrl };
-const runs = [];
-if (databases.includes('sqlite')) runs.push(runJest('sqlite', { TEST_DATABASE: 'sqlite', ...redisEnv }));
-if (databases.includes('mysql') && !mysqlProblem) runs.push(runJest('mysql', { TEST_DATABASE: 'mysql', TEST_MYSQL_URL: mysqlUrl, ...redisEnv }));
+// The runs go at once: most of a suite's time is spent waiting (on sockets, timers, child processes), and the
+// two share nothing (each test server has its own SQLite file or throw-away MariaDB database, Redis keys carry
+// a per-process prefix, ports are ephemeral), so together they take little longer than the longer one alone.
+const pending = [];
+if (databases.includes('sqlite')) pending.push(runJest('sqlite', { TEST_DATABASE: 'sqlite', ...redisEnv }));
+if (databases.includes('mysql') && !mysqlProblem) pending.push(runJest('mysql', { TEST_DATABASE: 'mysql', TEST_MYSQL_URL: mysqlUrl, ...redisEnv }));
+const runs = await Promise.all(pending);
 
 console.log('\n=== summary ===');
 for (const r of runs) console.log(`${r.label}: ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped${r.code ? ' (jest exited ' + r.code + ')' : ''}`);
