@@ -166,6 +166,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
   // SessionEndedEvents sent while Redis was away never arrived: the sockets of those sessions are found now.
   if (ws) adapters.onReconnect(() => void ws.recheckSessions());
   if (config.role !== 'platform') {
+    // The adapters' queue is not the one a supplied engine consumes.
     metrics.probe({ connections: () => hub.size, subscriptions: () => hub.streams, queueLength: overrides.engine ? undefined : adapters.queueLength });
     await engine.consume((envelope) => {
       metrics.envelopesConsumed.inc();
@@ -206,8 +207,10 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
         await presence.settle();
         http.server.closeAllConnections();
         await new Promise<void>((resolve) => http.server.close(() => resolve()));
-        metricsServer?.closeAllConnections();
-        await new Promise<void>((resolve) => (metricsServer ? metricsServer.close(() => resolve()) : resolve()));
+        if (metricsServer) {
+          metricsServer.closeAllConnections();
+          await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
+        }
         await http.stop();
         await cleanup.stop();
         await engine.close();

@@ -34,9 +34,10 @@ export interface MetricsOptions {
    * made by a test or a bench that only reads the counters. @default false
    */
   processMetrics?: boolean;
-  /** Resolution of the event-loop delay histogram, in milliseconds. @default 10 */
-  eventLoopPrecisionMs?: number;
 }
+
+/** Resolution of the event-loop delay histogram, in milliseconds: finer costs a timer wake-up per step. */
+const EVENT_LOOP_PRECISION_MS = 10;
 
 /** Seconds buckets of the send latency: a send costs about a millisecond of CPU, waits on group commits beyond. */
 const SEND_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -137,7 +138,7 @@ export class Metrics {
   /** @param options see {@link MetricsOptions} */
   constructor(options: MetricsOptions = {}) {
     if (options.processMetrics) {
-      collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: options.eventLoopPrecisionMs ?? 10 });
+      collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: EVENT_LOOP_PRECISION_MS });
     }
   }
 
