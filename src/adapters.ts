@@ -11,6 +11,7 @@ import { MemoryDeliveryEngine } from './delivery/delivery.memory';
 import { PubSubDeliveryEngine } from './delivery/delivery.pubsub';
 import { queueKey, RedisDeliveryEngine } from './delivery/delivery.redis';
 import { RedisNodeLiveness } from './delivery/liveness.redis';
+import type { Metrics } from './metrics/metrics';
 import { createFilesHandler } from './transport/files';
 import type { ObjectStorage } from './uploads/storage';
 import { LocalStorage } from './uploads/storage.local';
@@ -25,6 +26,10 @@ export interface Adapters {
   redis?: Redis;
   /** Which push nodes are alive (cluster mode only): started by the composition root for this node's role. */
   liveness?: RedisNodeLiveness;
+  /** Every Redis connection this process opened (none without Redis), whose state the metrics report. */
+  connections: readonly Redis[];
+  /** The length of this node's delivery queue (queue mode only). */
+  queueLength?: () => Promise<number>;
   /**
    * Calls `listener` each time a connection to Redis that events arrive or are sent through (commands, and
    * the subscriber or the queue's blocking connection) is back after it was lost (never without Redis):
@@ -67,10 +72,10 @@ async function connect(url: string, name: string, log: Logger, onBack?: () => vo
  * Without REDIS_URL: the in-process engine and limits (the embedded default). With it: the Redis engine of
  * the configured mode and limits counted in Redis, so that limits and routes hold across every node.
  */
-export async function createAdapters(config: Config, log: Logger): Promise<Adapters> {
+export async function createAdapters(config: Config, log: Logger, metrics: Metrics): Promise<Adapters> {
   if (!config.redisUrl) {
-    const engine = new MemoryDeliveryEngine(undefined, config.nodeId);
-    return { engine, limiters: new MemoryRateLimiters(), onReconnect: () => undefined, close: () => engine.close() };
+    const engine = new MemoryDeliveryEngine(undefined, config.nodeId, metrics);
+    return { engine, limiters: new MemoryRateLimiters(), connections: [], onReconnect: () => undefined, close: () => engine.close() };
   }
   const url = config.redisUrl;
   const reconnectListeners: Array<() => void> = [];
@@ -88,22 +93,31 @@ export async function createAdapters(config: Config, log: Logger): Promise<Adapt
     nodeKeys: (id) => [queueKey(keyPrefix, id)],
     log,
   });
-  const routes = { redis, nodeId, keyPrefix, routeTtlSeconds: config.routeTtlSeconds, renewEverySeconds: config.routeRenewSeconds, log, liveness };
+  const routes = { redis, nodeId, keyPrefix, routeTtlSeconds: config.routeTtlSeconds, renewEverySeconds: config.routeRenewSeconds, log, liveness, metrics };
   const opened: Redis[] = [redis];
   let engine: DeliveryEngine;
+  // The engine closes its own connections; they are listed for their state only.
+  const connections = [redis];
+  let queueLength: (() => Promise<number>) | undefined;
   if (config.deliveryMode === 'pubsub') {
     // One RedisPubSub per process, on connections of its own (a subscriber connection can do nothing else).
     const [publisher, subscriber] = await Promise.all([connect(url, 'im-publisher', log), connect(url, 'im-subscriber', log, reconnected)]);
+    connections.push(publisher, subscriber);
     engine = new PubSubDeliveryEngine({ ...routes, pubsub: new RedisPubSub({ publisher, subscriber }) });
   } else {
     const blocking = await connect(url, 'im-queue', log, reconnected);
+    connections.push(blocking);
     engine = new RedisDeliveryEngine({ ...routes, blocking, queueTtlSeconds: config.routeTtlSeconds });
+    const queue = queueKey(keyPrefix, nodeId);
+    queueLength = () => redis.llen(queue);
   }
   return {
     engine,
     limiters: new RedisRateLimiters(redis, `${keyPrefix}rl`),
     redis,
     liveness,
+    connections,
+    queueLength,
     onReconnect: (listener) => reconnectListeners.push(listener),
     async close() {
       await engine.close();

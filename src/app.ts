@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApplicationsResolver } from './applications/applications.resolver';
 import { ApplicationsService } from './applications/applications.service';
@@ -8,6 +9,7 @@ import { Throttle } from './auth/throttle';
 import { Tokens } from './auth/tokens';
 import type { Logger } from './common/logger';
 import type { RateLimiters } from './common/rate-limit/rate-limiter';
+import { countRefusals } from './common/rate-limit/rate-limiter.counted';
 import type { Config } from './config';
 import { createAdapters, createStorage, storageOrigins } from './adapters';
 import { ContactsResolver } from './contacts/contacts.resolver';
@@ -24,11 +26,13 @@ import { GroupsService } from './groups/groups.service';
 import { MessagesResolver } from './messages/messages.resolver';
 import { MessagesService } from './messages/messages.service';
 import { MessageStore } from './messages/messages.store';
+import { Metrics } from './metrics/metrics';
 import { PresenceService } from './presence/presence.service';
 import { createSchema } from './schema';
 import { createHttpServer } from './transport/http';
 import { attachWebSocket } from './transport/ws';
 import { createMediaHandler } from './transport/media-route';
+import { createMetricsRoute, createMetricsServer } from './transport/metrics-route';
 import { MediaCleanup } from './uploads/cleanup';
 import { MediaUrls } from './uploads/media-urls';
 import type { ObjectStorage } from './uploads/storage';
@@ -50,6 +54,10 @@ export interface App {
   cleanup: MediaCleanup;
   /** Where uploaded files live (started). */
   storage: ObjectStorage;
+  /** What `/metrics` serves; tests read counters here. */
+  metrics: Metrics;
+  /** The port of the listener that serves only `/metrics`, when METRICS_PORT is set. */
+  metricsPort?: number;
   /** Closes sockets (1012, so clients reconnect elsewhere), stops listening and releases every resource. */
   close(): Promise<void>;
 }
@@ -58,14 +66,17 @@ export interface App {
 export interface AppOverrides {
   engine?: DeliveryEngine;
   limiters?: RateLimiters;
+  /** The metrics a supplied engine reports to, so that this app serves them. @default a registry of its own */
+  metrics?: Metrics;
 }
 
 /** The composition root: builds every service and adapter for this config and starts listening. */
 export async function startApp(config: Config, log: Logger, overrides: AppOverrides = {}): Promise<App> {
+  const metrics = overrides.metrics ?? new Metrics({ processMetrics: true });
   const db = await openDatabase(config.database);
-  const adapters = await createAdapters(config, log);
+  const adapters = await createAdapters(config, log, metrics);
   const engine = overrides.engine ?? adapters.engine;
-  const limiters = overrides.limiters ?? adapters.limiters;
+  const limiters = countRefusals(overrides.limiters ?? adapters.limiters, metrics);
   const notifier = new Notifier(engine, log);
   // Unset, URLs are root-relative: a browser resolves them against the address it opened the app at (localhost,
   // 127.0.0.1 or a LAN address alike), where an absolute default could only guess one.
@@ -87,7 +98,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
   const store = new MessageStore(db);
   const contacts = new ContactsService(db, users, store, groups, notifier);
   const sendLimit = limiters.bursty('messages', { ratePerSecond: config.messageRatePerSecond, burst: config.messageRateBurst });
-  const messages = new MessagesService(db, store, contacts, groups, users, notifier, sendLimit, uploads);
+  const messages = new MessagesService(db, store, contacts, groups, users, notifier, sendLimit, uploads, metrics);
   const hub = new Hub(engine, presence.changed, log);
 
   const instances = new Map<unknown, unknown>([
@@ -108,6 +119,13 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
     acquaintances: (pairs) => groups.acquaintances(pairs),
   });
   const limits = { maxDepth: config.queryMaxDepth, maxCost: config.queryMaxCost };
+  const metricsRoute = createMetricsRoute({ metrics, token: config.metrics.token, log });
+  // Its own listener, or the main server's route: never both, so a public API port never answers it.
+  const metricsServer = config.metrics.port === undefined ? undefined : createMetricsServer(metricsRoute);
+  metrics.probe({
+    dbPools: () => db.pools(),
+    redis: () => adapters.connections.map((redis) => ({ connection: redis.options.connectionName ?? 'redis', ready: redis.status === 'ready' })),
+  });
 
   const http = await createHttpServer({
     schema,
@@ -125,6 +143,8 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
     // Upload and download URLs point where GraphQL is served; push nodes serve neither.
     files: config.role === 'push' ? undefined : files,
     mediaOrigins: storageOrigins(config),
+    metrics,
+    metricsRoute: metricsServer ? undefined : metricsRoute,
   });
   const ws =
     config.role === 'platform'
@@ -141,10 +161,18 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
           trustProxyHops: config.trustProxyHops,
           maxSubscriptions: config.wsMaxSubscriptions,
           sessionRecheckMs: config.sessionRecheckSeconds * 1000,
+          metrics,
         });
   // SessionEndedEvents sent while Redis was away never arrived: the sockets of those sessions are found now.
   if (ws) adapters.onReconnect(() => void ws.recheckSessions());
-  if (config.role !== 'platform') await engine.consume(hub.dispatch);
+  if (config.role !== 'platform') {
+    // The adapters' queue is not the one a supplied engine consumes.
+    metrics.probe({ connections: () => hub.size, subscriptions: () => hub.streams, queueLength: overrides.engine ? undefined : adapters.queueLength });
+    await engine.consume((envelope) => {
+      metrics.envelopesConsumed.inc();
+      hub.dispatch(envelope);
+    });
+  }
   if (config.role !== 'push') adapters.liveness?.startJanitor(presence.departed);
   const cleanup = new MediaCleanup({ store: uploadStore, storage, uploads, limits: config.media, log, redis: adapters.redis, keyPrefix: config.redisKeyPrefix });
   if (config.role !== 'push') cleanup.start();
@@ -155,13 +183,10 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
     );
   }
 
-  await new Promise<void>((resolve, reject) => {
-    http.server.once('error', reject);
-    http.server.listen(config.port, config.host, resolve);
-  });
-  const port = (http.server.address() as AddressInfo).port;
+  const port = await listen(http.server, config.port, config.host);
+  const metricsPort = metricsServer && (await listen(metricsServer, config.metrics.port!, config.host));
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-  log.info({ port, role: config.role, nodeId: engine.nodeId, database: config.database.dialect }, 'listening');
+  log.info({ port, metricsPort, role: config.role, nodeId: engine.nodeId, database: config.database.dialect }, 'listening');
 
   let closing: Promise<void> | undefined;
   return {
@@ -172,6 +197,8 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
     hub,
     cleanup,
     storage,
+    metrics,
+    metricsPort,
     close: () =>
       (closing ??= (async () => {
         hub.closeAll(CloseCode.serviceRestart, 'server shutting down');
@@ -180,6 +207,10 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
         await presence.settle();
         http.server.closeAllConnections();
         await new Promise<void>((resolve) => http.server.close(() => resolve()));
+        if (metricsServer) {
+          metricsServer.closeAllConnections();
+          await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
+        }
         await http.stop();
         await cleanup.stop();
         await engine.close();
@@ -188,4 +219,13 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
         await db.close();
       })()),
   };
+}
+
+/** Starts `server` listening; resolves with the port it got. */
+async function listen(server: Server, port: number, host: string): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
+  return (server.address() as AddressInfo).port;
 }

@@ -114,6 +114,19 @@ export interface Config {
    * server's address. @default unset
    */
   publicUrl?: string;
+  /** Who may read `/metrics`, and where it is served. */
+  metrics: MetricsConfig;
+}
+
+/** Where `GET /metrics` is served and who may read it. */
+export interface MetricsConfig {
+  /** When set, a scrape must send `Authorization: Bearer <token>` (401 otherwise). @default unset: open */
+  token?: string;
+  /**
+   * A listener of its own that serves only `/metrics` (0 picks a free port); the main port then does not serve
+   * it, so the API can be public while metrics stay on an internal network. @default unset: the main port
+   */
+  port?: number;
 }
 
 /** How big uploads may be, how long their URLs live, and when unused or old media go. */
@@ -195,6 +208,8 @@ export const CONFIG_VARIABLES = [
   'S3_REGION',
   'S3_PUBLIC_URL',
   'PUBLIC_URL',
+  'METRICS_TOKEN',
+  'METRICS_PORT',
 ] as const;
 
 /** A setting that could not be used; the message names the variable. */
@@ -393,7 +408,22 @@ export function loadConfig(env: Env = process.env): Config {
     media: mediaLimits(env),
     storage: storage(env, dataDir),
     publicUrl: baseUrl(env, 'PUBLIC_URL', 'https://chat.example.com'),
+    metrics: metricsConfig(env),
   };
+}
+
+function metricsConfig(env: Env): MetricsConfig {
+  const token = env.METRICS_TOKEN || undefined;
+  // What fits a Bearer header unquoted; short tokens are guessable.
+  if (token !== undefined && !/^[A-Za-z0-9._~+/=-]{16,256}$/.test(token)) {
+    throw new ConfigError('METRICS_TOKEN must be 16-256 letters, digits or . _ ~ + / = -');
+  }
+  const rawPort = env.METRICS_PORT;
+  const port = rawPort === undefined || rawPort === '' ? undefined : int(env, 'METRICS_PORT', 0, 0, 65535);
+  if (port !== undefined && port !== 0 && port === int(env, 'PORT', 4000, 0, 65535)) {
+    throw new ConfigError('METRICS_PORT must differ from PORT (leave it unset to serve /metrics on the main port)');
+  }
+  return { token, port };
 }
 
 /** Sizes stay below 2^31: GraphQL's Int carries them. */

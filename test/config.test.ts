@@ -115,6 +115,17 @@ describe('configuration', () => {
     expect(off.trustProxyHops).toBe(2);
   });
 
+  it('should serve /metrics openly on the main port unless METRICS_TOKEN or METRICS_PORT say otherwise', () => {
+    expect(loadConfig(base).metrics).toEqual({ token: undefined, port: undefined });
+    const token = 'scrape-token-0123456789';
+    expect(loadConfig({ ...base, METRICS_TOKEN: token, METRICS_PORT: '9464' }).metrics).toEqual({ token, port: 9464 });
+    expect(loadConfig({ ...base, PORT: '0', METRICS_PORT: '0' }).metrics.port).toBe(0);
+    expect(refusal({ METRICS_TOKEN: 'short' })).toMatch(/^METRICS_TOKEN /);
+    expect(refusal({ METRICS_TOKEN: 'a token with spaces in it' })).toMatch(/^METRICS_TOKEN /);
+    expect(refusal({ METRICS_PORT: 'nine' })).toMatch(/^METRICS_PORT /);
+    expect(refusal({ PORT: '4000', METRICS_PORT: '4000' })).toMatch(/^METRICS_PORT must differ from PORT/);
+  });
+
   it('should parse a MySQL URL into its parts', () => {
     expect(loadConfig({ ...base, DATABASE_URL: 'mysql://im:p%40ss@db:3307/chat' }).database).toEqual({
       dialect: 'mysql',

@@ -2,6 +2,7 @@ import type { RequestContext } from '../src/auth/context';
 import { createLogger } from '../src/common/logger';
 import { createSchema } from '../src/schema';
 import { DirectExecution } from '../src/transport/direct-execution';
+import { Metrics } from '../src/metrics/metrics';
 import { befriend, register } from './support/client';
 import { post, raw, type RawResponse } from './support/http';
 import { useServer } from './support/server';
@@ -76,7 +77,7 @@ describe('which requests direct execution takes', () => {
   let direct: DirectExecution;
   const context = async (): Promise<RequestContext> => ({ requestId: 't', clientAddress: '127.0.0.1', log: createLogger('silent'), loaders: undefined as never });
   beforeAll(async () => {
-    direct = new DirectExecution({ schema: await createSchema(), limits: { maxDepth: 10, maxCost: 50_000 }, introspection: false, log: createLogger('silent') });
+    direct = new DirectExecution({ schema: await createSchema(), limits: { maxDepth: 10, maxCost: 50_000 }, introspection: false, log: createLogger('silent'), metrics: new Metrics() });
   });
   const run = (body: unknown, method = 'POST', accept?: string) => direct.run({ method, accept, body }, context);
 

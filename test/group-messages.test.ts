@@ -1,6 +1,7 @@
 import { MemoryBroker, MemoryDeliveryEngine } from '../src/delivery/delivery.memory';
+import { Metrics } from '../src/metrics/metrics';
 import { befriend, errorCode, gql, login, ok, ownerWithFriends, register, send, type TestUser } from './support/client';
-import { startServer, useServer, type TestServer } from './support/server';
+import { databaseUrl, startServer, useServer, type TestServer } from './support/server';
 
 const SEND = `mutation($input: SendMessageInput!) { sendMessage(input: $input) {
   id seq content status conversationId conversationType clientMessageId sender { id } mentions { id } readCount } }`;
@@ -20,12 +21,6 @@ const MUTE = `mutation($c: ID!) { setContactMuted(conversationId: $c, muted: tru
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let cmid = 0;
 const nextCmid = () => `gm-${process.pid}-${cmid++}`;
-
-/** The DATABASE_URL a second node needs to share the first one's database. */
-function databaseUrl(server: TestServer): string {
-  const db = server.config.database;
-  return db.dialect === 'sqlite' ? `sqlite:${db.file}` : `mysql://${db.user}${db.password ? ':' + db.password : ''}@${db.host}:${db.port}/${db.database}`;
-}
 
 describe('group messages', () => {
   const suite = useServer();
@@ -312,11 +307,15 @@ describe('group messages', () => {
     let a: TestServer;
     let b: TestServer;
     const broker = new MemoryBroker();
+    const metrics = { a: new Metrics(), b: new Metrics() };
+    /** Envelopes enqueued for `node` by either node, as their /metrics count them. */
+    const enqueuedFor = async (node: 'a' | 'b') =>
+      (await metrics.a.value('im_envelopes_enqueued_total', { node })) + (await metrics.b.value('im_envelopes_enqueued_total', { node }));
     const MEMBERS = 200;
     beforeAll(async () => {
       const fast = { RATE_LIMIT_MESSAGES_PER_SECOND: '100000', RATE_LIMIT_MESSAGES_BURST: '100000' };
-      a = await startServer(fast, { engine: new MemoryDeliveryEngine(broker, 'a') });
-      b = await startServer({ ...fast, DATABASE_URL: databaseUrl(a) }, { engine: new MemoryDeliveryEngine(broker, 'b') });
+      a = await startServer(fast, { engine: new MemoryDeliveryEngine(broker, 'a', metrics.a), metrics: metrics.a });
+      b = await startServer({ ...fast, DATABASE_URL: databaseUrl(a) }, { engine: new MemoryDeliveryEngine(broker, 'b', metrics.b), metrics: metrics.b });
     }, 60_000);
     afterAll(async () => {
       await b.close();
@@ -344,20 +343,20 @@ describe('group messages', () => {
       // Let presence announcements (a delivery each) settle before counting.
       let last = '';
       for (let stable = 0; stable < 10; ) {
-        const now = JSON.stringify([...broker.enqueued]);
+        const now = JSON.stringify([await enqueuedFor('a'), await enqueuedFor('b')]);
         stable = now === last ? stable + 1 : 0;
         last = now;
         await sleep(20);
       }
-      const enqueued = { a: broker.enqueued.get('a') ?? 0, b: broker.enqueued.get('b') ?? 0 };
+      const enqueued = { a: await enqueuedFor('a'), b: await enqueuedFor('b') };
       const rowsBefore = Number((await a.app.db.knex('messages').count({ n: '*' }))[0]!.n);
 
       const message = (await ok(b, SEND, { input: { toGroupId: group.id, content: 'to all', clientMessageId: nextCmid() } }, users[0]!.token)).sendMessage;
       await Promise.all(recorders.map((r) => r.next((e) => e.__typename === 'MessageEvent' && e.message.id === message.id, 10_000)));
 
       expect(Number((await a.app.db.knex('messages').count({ n: '*' }))[0]!.n)).toBe(rowsBefore + 1);
-      expect(broker.enqueued.get('a')).toBe(enqueued.a + 1);
-      expect(broker.enqueued.get('b')).toBe(enqueued.b + 1);
+      expect(await enqueuedFor('a')).toBe(enqueued.a + 1);
+      expect(await enqueuedFor('b')).toBe(enqueued.b + 1);
       expect(recorders.every((r) => r.events.filter((e) => e.__typename === 'MessageEvent').length === 1)).toBe(true);
 
       // A large group's member list is not carried in its events, yet a subscriber that selects it gets it whole

@@ -7,6 +7,7 @@ import { MySqlDriver } from '@mikro-orm/mysql';
 import type { EntityManager, Knex } from '@mikro-orm/knex';
 import { Migrator } from '@mikro-orm/migrations';
 import type { DatabaseConfig } from '../config';
+import type { PoolState } from '../metrics/metrics';
 import { entities } from './entities';
 
 /** The project root: the nearest folder above this file with a package.json (from src/ or dist/src/ alike). */
@@ -86,6 +87,8 @@ export interface Database {
   readonly script?: (sql: string, params: readonly unknown[]) => Promise<unknown[]>;
   /** True when the database answers a trivial query. */
   ping(): Promise<boolean>;
+  /** The connection pools' state now (for metrics): the ORM's, and on MySQL the hot pool. */
+  pools(): PoolState[];
   close(): Promise<void>;
 }
 
@@ -120,6 +123,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
         return false;
       }
     },
+    pools: () => [...ormPool(knex), ...(hot ? [hotPoolState(hot)] : [])],
     async close() {
       if (hot) await new Promise<void>((resolve) => hot.end(() => resolve()));
       await orm.close(true);
@@ -144,6 +148,26 @@ function hotPool(config: Extract<DatabaseConfig, { dialect: 'mysql' }>): Pool {
     bigNumberStrings: false,
     timezone: 'Z',
   });
+}
+
+/** knex's tarn pool, as it is at hand on its client (typed by neither). */
+interface TarnPool {
+  numUsed(): number;
+  numFree(): number;
+  numPendingAcquires(): number;
+}
+
+function ormPool(knex: Knex): PoolState[] {
+  const pool = (knex.client as { pool?: TarnPool }).pool;
+  return pool ? [{ pool: 'orm', used: pool.numUsed(), free: pool.numFree(), pending: pool.numPendingAcquires() }] : [];
+}
+
+/** mysql2 exposes no counts of its pool: they are read from its queues (NaN if a release renames them). */
+function hotPoolState(pool: Pool): PoolState {
+  const queues = pool as unknown as Record<'_allConnections' | '_freeConnections' | '_connectionQueue', { length: number } | undefined>;
+  const all = queues._allConnections?.length ?? Number.NaN;
+  const free = queues._freeConnections?.length ?? Number.NaN;
+  return { pool: 'hot', used: all - free, free, pending: queues._connectionQueue?.length ?? Number.NaN };
 }
 
 function query(on: Pool | PoolConnection, sql: string, params: readonly unknown[]): Promise<unknown> {

@@ -1,3 +1,4 @@
+import { Metrics } from '../metrics/metrics';
 import type { Attachment, Delivery, DeliveryEngine, Envelope } from './delivery';
 
 /**
@@ -11,8 +12,6 @@ export class MemoryBroker {
    */
   readonly routes = new Map<string, Map<string, { nodeId: string; terminal: string }>>();
   readonly consumers = new Map<string, (envelope: Envelope) => void>();
-  /** Envelopes enqueued so far, per node (for tests and metrics). */
-  readonly enqueued = new Map<string, number>();
 }
 
 /** The embedded default: routing and queues in this process's memory. */
@@ -20,10 +19,12 @@ export class MemoryDeliveryEngine implements DeliveryEngine {
   /**
    * @param broker shared by the engines that should see each other @default a private broker
    * @param nodeId @default 'local'
+   * @param metrics where it counts the envelopes it enqueues @default a private {@link Metrics} nobody scrapes
    */
   constructor(
     readonly broker: MemoryBroker = new MemoryBroker(),
     readonly nodeId: string = 'local',
+    private readonly metrics: Metrics = new Metrics(),
   ) {}
 
   async attach({ userId, terminal, connectionId }: Attachment): Promise<boolean> {
@@ -64,7 +65,7 @@ export class MemoryDeliveryEngine implements DeliveryEngine {
     routed?.(online);
     for (const [nodeId, users] of byNode) {
       const consumer = this.broker.consumers.get(nodeId);
-      this.broker.enqueued.set(nodeId, (this.broker.enqueued.get(nodeId) ?? 0) + 1);
+      this.metrics.envelopesEnqueued.inc({ node: nodeId });
       // Microtasks run in the order queued, which keeps each node's envelopes in order, and the
       // mutation that delivered returns before any socket work starts, as with a real queue.
       if (consumer) queueMicrotask(() => consumer({ ...delivery, users }));

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { RedisPubSub } from 'graphql-redis-subscriptions';
+import { Metrics } from '../metrics/metrics';
 import type { Attachment, Delivery, DeliveryEngine, Envelope } from './delivery';
 import { RedisRoutes, type RedisRoutesOptions } from './routes.redis';
 
@@ -23,12 +24,11 @@ interface Topic {
  */
 export class PubSubDeliveryEngine implements DeliveryEngine {
   readonly nodeId: string;
-  /** Messages published by this engine so far (one per recipient). */
-  published = 0;
 
   private readonly redis: Redis;
   private readonly pubsub: RedisPubSub;
   private readonly routes: RedisRoutes;
+  private readonly metrics: Metrics;
   /** userId -> this node's subscription to the user's topic. */
   private readonly topics = new Map<string, Topic>();
   private handler: ((envelope: Envelope) => void) | undefined;
@@ -44,7 +44,8 @@ export class PubSubDeliveryEngine implements DeliveryEngine {
     this.nodeId = options.nodeId;
     this.redis = options.redis;
     this.pubsub = options.pubsub;
-    this.routes = new RedisRoutes(options);
+    this.metrics = options.metrics ?? new Metrics();
+    this.routes = new RedisRoutes({ ...options, metrics: this.metrics });
     this.pubsub.getSubscriber().on('ready', this.onSubscriberReady);
   }
 
@@ -93,7 +94,7 @@ export class PubSubDeliveryEngine implements DeliveryEngine {
     const unique = [...new Set(userIds)];
     // Topics need no lookup; presence does, and only when asked for.
     if (routed) routed(await this.online(unique));
-    this.published += unique.length;
+    this.metrics.published.inc(unique.length);
     await Promise.all(unique.map((userId) => this.pubsub.publish(this.topic(userId), delivery)));
   }
 

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { Metrics } from '../metrics/metrics';
 import type { Attachment, Delivery, DeliveryEngine, Envelope } from './delivery';
 import { RedisRoutes, silentLog, type DeliveryLog, type RedisRoutesOptions } from './routes.redis';
 
@@ -41,8 +42,6 @@ const popBatch = 100;
 export class RedisDeliveryEngine implements DeliveryEngine {
   /** This node's id in routing records and queue names. */
   readonly nodeId: string;
-  /** Envelopes enqueued by this engine so far, per target node (for tests and metrics). */
-  readonly enqueued = new Map<string, number>();
 
   private readonly redis: Redis;
   private readonly blocking: Redis;
@@ -57,8 +56,7 @@ export class RedisDeliveryEngine implements DeliveryEngine {
   private pushes: PendingPush[] = [];
   /** A flush is scheduled or its pipeline is in flight: calls that become ready wait for the next one. */
   private pushBusy = false;
-  /** Pipelines of envelopes sent by this engine so far (for tests and metrics). */
-  pushPipelines = 0;
+  private readonly metrics: Metrics;
   private loop?: Promise<void>;
   /** Set first thing in close(), so the consumer loop stops at its next check. */
   private stopped = false;
@@ -74,7 +72,8 @@ export class RedisDeliveryEngine implements DeliveryEngine {
     this.blocking = options.blocking;
     this.queueTtlMs = Math.max(1, Math.round((options.queueTtlSeconds ?? 600) * 1000));
     this.log = options.log ?? silentLog;
-    this.routes = new RedisRoutes(options);
+    this.metrics = options.metrics ?? new Metrics();
+    this.routes = new RedisRoutes({ ...options, metrics: this.metrics });
   }
 
   /**
@@ -171,7 +170,7 @@ export class RedisDeliveryEngine implements DeliveryEngine {
     }
     const failed = new Map<PendingPush, unknown>();
     try {
-      this.pushPipelines++;
+      this.metrics.redisPipelines.inc({ purpose: 'push' });
       const replies = await pipeline.exec();
       if (!replies) throw new Error('pipeline was discarded');
       [...byNode.values()].forEach(({ calls }, i) => {
@@ -182,7 +181,8 @@ export class RedisDeliveryEngine implements DeliveryEngine {
       for (const push of batch) failed.set(push, err);
     }
     for (const [nodeId, { calls }] of byNode) {
-      for (const push of calls) if (!failed.has(push)) this.enqueued.set(nodeId, (this.enqueued.get(nodeId) ?? 0) + 1);
+      const pushed = calls.filter((push) => !failed.has(push)).length;
+      if (pushed > 0) this.metrics.envelopesEnqueued.inc({ node: nodeId }, pushed);
     }
     for (const push of batch) if (push.byNode.size > 0) push.settle(failed.get(push));
   }

@@ -101,6 +101,13 @@ export class Hub {
     return n;
   }
 
+  /** Number of open `events` streams on this node. */
+  get streams(): number {
+    let n = 0;
+    for (const entry of this.byUser.values()) for (const connection of listOf(entry)) n += connection.streams.size;
+    return n;
+  }
+
   /** Number of open `events` streams of a user on this node. */
   streamsOf(userId: string): number {
     let n = 0;

@@ -1,5 +1,6 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import { Batcher, type BatchItem } from '../common/batcher';
+import { Metrics } from '../metrics/metrics';
 import type { Attachment } from './delivery';
 import type { RedisNodeLiveness } from './liveness.redis';
 
@@ -34,6 +35,8 @@ export interface RedisRoutesOptions {
    * a janitor needs to clean up after it. @default none: records count until they expire
    */
   liveness?: RedisNodeLiveness;
+  /** Where the engine counts its pipelines and envelopes. @default a private {@link Metrics} nobody scrapes */
+  metrics?: Metrics;
 }
 
 /**
@@ -156,8 +159,7 @@ export class RedisRoutes {
     // Lookups only read: several may be in flight, and the engine's push queue keeps call order after them.
     maxInFlight: 4,
   });
-  /** Pipelines sent by {@link lookup} so far (for tests and metrics). */
-  lookupPipelines = 0;
+  private readonly metrics: Metrics;
 
   constructor(options: RedisRoutesOptions) {
     this.nodeId = options.nodeId;
@@ -165,6 +167,7 @@ export class RedisRoutes {
     this.routeTtlMs = Math.max(1, Math.round((options.routeTtlSeconds ?? 600) * 1000));
     this.log = options.log ?? silentLog;
     this.liveness = options.liveness;
+    this.metrics = options.metrics ?? new Metrics();
     const redis = options.redis as Redis & Partial<Scripts>;
     // Once per client: the caller's client may be shared by several engines.
     if (!redis.imDeliveryAttach) redis.defineCommand('imDeliveryAttach', { lua: attachLua });
@@ -237,7 +240,7 @@ export class RedisRoutes {
     /** Per user, in index order: the values of its hash, or the error reading it. */
     const replies: (string[] | Error)[] = [];
     try {
-      this.lookupPipelines++;
+      this.metrics.redisPipelines.inc({ purpose: 'lookup' });
       for (const reply of throwFirstError(await pipeline.exec())) {
         for (const values of reply as (string[] | string)[]) replies.push(typeof values === 'string' ? new Error(values) : values);
       }

@@ -8,6 +8,7 @@ import type { RateLimiter } from '../common/rate-limit/rate-limiter';
 import type { Page } from '../common/paging';
 import { id as idArg, idList, intIn } from '../common/validate';
 import type { Viewer } from '../auth/context';
+import type { Metrics } from '../metrics/metrics';
 import { visibleLastSeq, type ContactsService, type Membership } from '../contacts/contacts.service';
 import type { Notifier } from '../delivery/notifier';
 import { MODERATORS, type GroupsService } from '../groups/groups.service';
@@ -56,6 +57,7 @@ export class MessagesService {
     private readonly notifier: Notifier,
     private readonly limiter: RateLimiter,
     private readonly uploads: UploadsService,
+    private readonly metrics: Metrics,
   ) {}
 
   /**
@@ -89,6 +91,9 @@ export class MessagesService {
     const media = type === MessageType.TEXT ? undefined : parseMediaRequest(type, input.content);
     let content = media ? '' : checkText(input.content);
     const mentionIds = checkMentions(input.mentionUserIds, toGroupId != null);
+    const conversation = toGroupId != null ? 'group' : 'private';
+    // Sends that store a message are timed; refusals and resends are not what the latency is about.
+    const timer = this.metrics.sendDuration.startTimer({ conversation });
     await this.throttle(viewer.userId);
 
     const route = toGroupId != null ? await this.groupRoute(viewer, toGroupId, mentionIds) : await this.privateRoute(viewer, toUserId!);
@@ -114,6 +119,7 @@ export class MessagesService {
       }
       return this.resent(viewer, clientMessageId, route);
     }
+    this.metrics.messagesStored.inc({ conversation });
     const message: Message = {
       id: record.id,
       conversationId: route.conversationId,
@@ -135,6 +141,7 @@ export class MessagesService {
     await this.notifier.send(route.recipients ?? record.members!, { __typename: 'MessageEvent', message }, {}, (online) => {
       for (const user of unknown) user.online = online.has(user.id);
     });
+    timer();
     return message;
   }
 

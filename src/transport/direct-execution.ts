@@ -3,6 +3,8 @@ import { execute, getOperationAST, GraphQLError, NoSchemaIntrospectionCustomRule
 import type { RequestContext } from '../auth/context';
 import { formatError } from '../common/errors';
 import type { Logger } from '../common/logger';
+import { countOperation } from '../metrics/graphql-metrics';
+import type { Metrics } from '../metrics/metrics';
 import { DocumentCache } from './document-cache';
 import { costError, depthRule, type OperationLimits } from './limits';
 import { pagedResultsRule } from './paged-results-rule';
@@ -33,6 +35,8 @@ export interface DirectExecutionOptions {
   /** Whether introspection is on; when off, documents that introspect are left to Apollo, which refuses them. */
   introspection: boolean;
   log: Logger;
+  /** Where the operations it answers are counted. */
+  metrics: Metrics;
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -89,6 +93,7 @@ export class DirectExecution {
     // No data at all: the variables did not coerce, and no resolver ran. Apollo words that answer (400).
     if (result.data === undefined) return undefined;
     const errors = result.errors?.map((error) => this.format(error));
+    countOperation(this.options.metrics, document, operation, errors);
     return { status: 200, contentType, body: JSON.stringify({ errors, data: result.data, extensions: result.extensions }) + '\n' };
   }
 

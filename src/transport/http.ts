@@ -9,6 +9,8 @@ import { createLoaders, type Lookups } from '../auth/loaders';
 import { bearer } from '../auth/tokens';
 import { formatError } from '../common/errors';
 import type { Logger } from '../common/logger';
+import { countOperation } from '../metrics/graphql-metrics';
+import type { Metrics } from '../metrics/metrics';
 import { clientAddress } from './client-address';
 import { DirectExecution } from './direct-execution';
 import { costError, depthRule, MAX_TOKENS, type OperationLimits } from './limits';
@@ -42,6 +44,10 @@ export interface HttpOptions {
   files?: (req: IncomingMessage, res: ServerResponse) => boolean;
   /** Origins of the storage's upload and download URLs, for the web app's Content-Security-Policy. @default [] */
   mediaOrigins?: readonly string[];
+  /** Where GraphQL operations are counted. */
+  metrics: Metrics;
+  /** Answers `GET /metrics` (returning true), when this server serves it. */
+  metricsRoute?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 /** What {@link createHttpServer} returns; `stop` ends Apollo once the server has stopped listening. */
@@ -88,10 +94,22 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
 
 /**
  * The HTTP side of a node: `/graphql` per the GraphQL-over-HTTP spec (POST for everything, GET for queries
- * only), the playground for browsers, the web chat app at `/`, and `/healthz` and `/readyz` for orchestrators.
+ * only), the playground for browsers, the web chat app at `/`, and `/healthz` and `/readyz` for orchestrators,
+ * and `/metrics` for Prometheus unless it has a port of its own.
  */
 export async function createHttpServer(options: HttpOptions): Promise<HttpServer> {
-  const { schema, auth, log, limits } = options;
+  const { schema, auth, log, limits, metrics } = options;
+  // What DirectExecution leaves to Apollo is counted here, answered errors included (parse, validation, cost).
+  const metricsPlugin: ApolloServerPlugin<RequestContext> = {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ document, operation, response }) {
+          const errors = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
+          countOperation(metrics, document, operation, errors);
+        },
+      };
+    },
+  };
   const costPlugin: ApolloServerPlugin<RequestContext> = {
     async requestDidStart() {
       return {
@@ -113,10 +131,10 @@ export async function createHttpServer(options: HttpOptions): Promise<HttpServer
     validationRules: [depthRule(limits), pagedResultsRule],
     parseOptions: { maxTokens: MAX_TOKENS },
     formatError: (formatted, original) => formatError(formatted, original, (err) => log.error({ err }, 'internal error')),
-    plugins: [costPlugin],
+    plugins: [costPlugin, metricsPlugin],
   });
   await apollo.start();
-  const direct = new DirectExecution({ schema, limits, introspection: options.introspection, log });
+  const direct = new DirectExecution({ schema, limits, introspection: options.introspection, log, metrics });
   const playground = createPlaygroundHandler({ endpointPath: '/graphql' });
   // Every role serves the app: a push node behind the same address as the platform nodes answers `/` as well.
   const webApp = createWebAppHandler({ mediaOrigins: options.mediaOrigins });
@@ -125,6 +143,7 @@ export async function createHttpServer(options: HttpOptions): Promise<HttpServer
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (options.metricsRoute?.(req, res)) return;
     if (url.pathname === '/readyz') {
       const ready = await options.ready();
       return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready' });

@@ -9,6 +9,8 @@ import { createLoaders, type Loaders, type Lookups } from '../auth/loaders';
 import { bearer, type TokenViewer } from '../auth/tokens';
 import { formatError, forbidden, unauthenticated } from '../common/errors';
 import type { Logger } from '../common/logger';
+import { countEventErrors, countOperation } from '../metrics/graphql-metrics';
+import type { Metrics } from '../metrics/metrics';
 import { CloseCode as ImCloseCode, type Hub, type LocalConnection } from '../delivery/hub';
 import { subscribeSharingExecutions } from '../events/shared-execution';
 import { clientAddress } from './client-address';
@@ -40,6 +42,8 @@ export interface WsOptions {
   sessionRecheckMs?: number;
   /** @default '/graphql' */
   path?: string;
+  /** Where operations and closed sockets are counted. */
+  metrics: Metrics;
 }
 
 /** The WebSocket side of a node, as {@link attachWebSocket} returns it. */
@@ -156,6 +160,16 @@ class OperationContext implements RequestContext {
   }
 }
 
+/**
+ * Close codes counted under their own label: the standard ones a server sees, graphql-ws's and this server's.
+ * A client may close with any code; the rest count as `other`, so clients cannot make up series.
+ */
+const KNOWN_CLOSE_CODES = new Set<number>([
+  1000, 1001, 1005, 1006, 1009, 1011,
+  ...Object.values(CloseCode).filter((code): code is number => typeof code === 'number'),
+  ...Object.values(ImCloseCode),
+]);
+
 /** How long a socket may take to send connection_init (graphql-ws's own default), then 4408. */
 const CONNECTION_INIT_WAIT_MS = 3000;
 
@@ -173,7 +187,7 @@ function authorizationParam(params: Record<string, unknown> | undefined): unknow
  * (4403); every operation on it is checked against what this node knows of them (no query per operation).
  */
 export function attachWebSocket(options: WsOptions): WebSocketTransport {
-  const { schema, auth, hub, log, limits } = options;
+  const { schema, auth, hub, log, limits, metrics } = options;
   const maxSubscriptions = options.maxSubscriptions ?? 10;
   const shared: Shared = { hub, lookups: options.lookups, log };
   const wss = new WebSocketServer({
@@ -257,7 +271,8 @@ export function attachWebSocket(options: WsOptions): WebSocketTransport {
       const running = (socket.running ??= new Set());
       running.delete(id);
       for (const other of running) if (!(other in ctx.subscriptions)) running.delete(other);
-      if (getOperationAST(document, payload.operationName)?.operation === 'subscription') {
+      const operation = getOperationAST(document, payload.operationName);
+      if (operation?.operation === 'subscription') {
         // Counted and taken in one synchronous step, so subscribes arriving together cannot all see room.
         if (running.size >= maxSubscriptions) {
           return [forbidden(`subscriptions: at most ${maxSubscriptions} may run at once on one connection`)];
@@ -271,17 +286,24 @@ export function attachWebSocket(options: WsOptions): WebSocketTransport {
         operationName: payload.operationName,
         contextValue: new OperationContext(shared, state, ctx.extra.address),
       };
+      countOperation(metrics, document, operation, undefined);
       // graphql-ws keeps the subscribe message for the operation's life, and the text is parsed: no need for a
       // copy per socket of the same query (the hooks below never read it).
       (payload as { query?: string }).query = undefined;
       return execution;
     },
-    onNext: (_ctx, _id, _payload, _args, result) => {
+    onNext: (_ctx, _id, _payload, args, result) => {
       if (!result.errors) return;
-      return { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e, (err) => log.error({ err }, 'internal error'))) };
+      const errors = result.errors.map((e) => formatError(e.toJSON(), e, (err) => log.error({ err }, 'internal error')));
+      countEventErrors(metrics, args.document, getOperationAST(args.document, args.operationName), errors);
+      return { ...result, errors };
     },
-    onError: (_ctx, _id, _payload, errors) =>
-      errors.map((e) => formatError(e.toJSON(), e, (err) => log.error({ err }, 'internal error'))),
+    // Errors of operations refused before they ran (invalid, too costly, over the subscription cap, token expired).
+    onError: (_ctx, _id, _payload, errors) => {
+      const formatted = errors.map((e) => formatError(e.toJSON(), e, (err) => log.error({ err }, 'internal error')));
+      countOperation(metrics, undefined, undefined, formatted);
+      return formatted;
+    },
   });
 
   async function release(socket: ImSocket): Promise<void> {
@@ -311,6 +333,7 @@ export function attachWebSocket(options: WsOptions): WebSocketTransport {
   }
   function onClose(this: WebSocket, code: number, reason: Buffer): void {
     const socket = this as ImSocket;
+    metrics.connectionsClosed.inc({ code: KNOWN_CLOSE_CODES.has(code) ? String(code) : 'other' });
     clearTimeout(socket.initTimer);
     socket.initTimer = undefined;
     // Whatever onClose meets (Redis away, say), a closing socket must not become an unhandled rejection.

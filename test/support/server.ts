@@ -65,6 +65,12 @@ export async function startServer(env: Record<string, string> = {}, overrides: A
   };
 }
 
+/** The DATABASE_URL of `server`'s database, for a second node on the same data. */
+export function databaseUrl(server: TestServer): string {
+  const db = server.config.database;
+  return db.dialect === 'sqlite' ? `sqlite:${db.file}` : `mysql://${db.user}${db.password ? ':' + db.password : ''}@${db.host}:${db.port}/${db.database}`;
+}
+
 /** What {@link useServer} gives a describe block. */
 export interface ServerSuite {
   /** The block's server (set once its beforeAll ran). */
