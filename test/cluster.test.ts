@@ -1,5 +1,6 @@
 import { befriend, gql, login, ok, register, type TestUser } from './support/client';
 import { describeCluster, eventually, useCluster } from './support/cluster-suite';
+import { scrape } from './support/metrics';
 
 // What the server does on the wire (close codes, Redis records, what the live stream carries) is seen here
 // through the bare protocol client; chat through a cluster, as apps see it, is in sdk-cluster.test.ts.
@@ -22,6 +23,20 @@ describeCluster.each(['queue', 'pubsub'])('a cluster in %s mode: one platform no
     const onPush = await fetch(`${cluster.push[0]!.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{__typename}"}' });
     expect(onPush.status).toBe(404);
     expect((await gql(cluster.api(), '{ __typename }')).data).toEqual({ __typename: 'Query' });
+  });
+
+  it('should serve /metrics in every process, each counting its own role’s share of a message', async () => {
+    const [platformBefore, pushBefore] = await Promise.all([scrape(cluster.platform), scrape(cluster.push[1]!)]);
+    const events = await listen(cluster.push[1]!, bob);
+    const { id } = await sendText(alice, bob, 'counted');
+    await events.next((e) => e.__typename === 'MessageEvent' && e.message.id === id);
+    const [platform, push] = await Promise.all([scrape(cluster.platform), scrape(cluster.push[1]!)]);
+    const stored = { conversation: 'private' };
+    expect(platform.count('im_messages_stored_total', stored) - platformBefore.count('im_messages_stored_total', stored)).toBe(1);
+    expect(push.count('im_messages_stored_total', stored)).toBe(0);
+    expect(push.count('im_envelopes_consumed_total')).toBeGreaterThan(pushBefore.count('im_envelopes_consumed_total'));
+    expect(push.find('im_ws_subscriptions')).toBeGreaterThanOrEqual(1);
+    expect(platform.find('im_ws_subscriptions')).toBeUndefined();
   });
 
   it('should end the older session on its push node when the same terminal logs in again', async () => {
