@@ -222,14 +222,20 @@ const handlers = {
     const started = now();
     let ok = 0;
     let failed = 0;
+    const failedKeys = [];
     let next = 0;
     const reasons = {};
     const worker = async () => {
       while (next < list.length) {
         const item = list[next++];
         const result = await connectOne(item);
-        if (result === true) ok++;
-        else {
+        if (result === true) {
+          ok++;
+          away.delete(item.key);
+        } else {
+          // Away, as if it had left: it still sends over HTTP, and what is sent to it counts as lost.
+          away.set(item.key, { userId: item.userId, token: item.token });
+          failedKeys.push(item.key);
           failed++;
           reasons[result] = (reasons[result] ?? 0) + 1;
         }
@@ -238,7 +244,7 @@ const handlers = {
     const progress = setInterval(() => process.send({ progress: `connecting: ${ok} open, ${failed} failed of ${list.length}` }), 5000);
     await Promise.all(Array.from({ length: Math.min(concurrency, list.length) }, worker));
     clearInterval(progress);
-    return { ok, failed, reasons, ms: now() - started };
+    return { ok, failed, failedKeys, reasons, ms: now() - started };
   },
 
   async closeAll() {
