@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Soak test (issue 11). Usage (npm run soak -- <options> holds /tmp/bench.lock):
-//   node bench/soak.mjs [--minutes 10] [--rate 750] [--churn 10] [--sample-seconds 15] [--pairs 500]
+//   node bench/soak.mjs [--minutes 10] [--rate 750] [--churn 5] [--sample-seconds 15] [--pairs 500]
 // A bench cluster (queue mode, platform + 2 push nodes, private Redis, MariaDB) takes steady private messages from
 // SDK clients spread over both push nodes, while --churn clients a second close and come back a second later on
 // the next push node, resuming their session, subscribing and catching up on what they missed. Every
@@ -28,7 +28,7 @@ const { values: args } = parseArgs({
   options: {
     minutes: { type: 'string', default: '10' },
     rate: { type: 'string', default: String(HALF_HIGHEST_HELD) },
-    churn: { type: 'string', default: '10' },
+    churn: { type: 'string', default: '5' },
     'sample-seconds': { type: 'string', default: '15' },
     pairs: { type: 'string', default: '500' },
   },
@@ -78,6 +78,18 @@ function probeOf(pid) {
 }
 
 const openFiles = (pid) => readdirSync(`/proc/${pid}/fd`).length;
+
+/** Redis keys counted by kind: the key without the cluster's prefix, up to its first ':' (which structure holds how many). */
+async function keyKinds(redis) {
+  const kinds = {};
+  for await (const keys of redis.scanStream({ count: 1000 })) {
+    for (const key of keys) {
+      const kind = key.slice(cluster.env.REDIS_KEY_PREFIX.length).split(':')[0];
+      kinds[kind] = (kinds[kind] ?? 0) + 1;
+    }
+  }
+  return kinds;
+}
 
 /** One sample: the load generator's report of the interval that just ended, each server process, Redis. */
 async function sample(report, redis, startedAt) {
@@ -185,6 +197,7 @@ async function main() {
   ]);
   stopReports();
   const samples = await Promise.all(pending);
+  const redisKeyKinds = await keyKinds(redis);
   redis.disconnect();
   table(`soak, every ${sampleSeconds} s (${conditions})`, header(), samples.map(row));
   const errors = Object.values(sent.errors).reduce((a, b) => a + b, 0);
@@ -192,6 +205,9 @@ async function main() {
     `sent ${sent.issued} (${(sent.issued / sent.sendElapsed).toFixed(0)}/s), ok ${sent.ok}, errors ${errors}${errors ? ` ${JSON.stringify(sent.errors).slice(0, 300)}` : ''}, ` +
       `delivered ${sent.delivered} (${sent.caughtUp} by catch-up), lost ${sent.lost}, duplicates ${sent.duplicates}`,
   );
+  const achieved = sent.issued / sent.sendElapsed;
+  if (achieved < 0.97 * rate) console.log(`OVERLOADED: ${achieved.toFixed(0)}/s sent of ${rate}/s asked; memory then holds a backlog, not only the steady state`);
+  console.log(`Redis keys by kind at the end: ${JSON.stringify(redisKeyKinds)}`);
   if (churned) console.log(`churn: ${churned.left} left, ${churned.back} came back (connect p50 ${ms(churned.connectP50)} / p99 ${ms(churned.connectP99)} ms), ${churned.gaveUp} gave up ${JSON.stringify(churned.reasons).slice(0, 300)}`);
   const results = verdicts(samples);
   table(
@@ -205,7 +221,7 @@ async function main() {
   console.log(`warning/error lines logged by the nodes: ${JSON.stringify(logged)}`);
   for (const [name, lines] of Object.entries(warnings)) if (lines.length) console.log(`  ${name}, e.g.: ${lines[0].slice(0, 400)}`);
   const { latency, httpLatency, ...totals } = sent;
-  console.log(`results: ${writeResult(stamp, 'soak', { stamp, args, conditions, totals, churn: churned, verdicts: results, logged, samples })}`);
+  console.log(`results: ${writeResult(stamp, 'soak', { stamp, args, conditions, totals, churn: churned, redisKeyKinds, verdicts: results, logged, samples })}`);
   const svg = chart(samples, conditions);
   const svgFile = minutes >= 10 ? path.join(HERE, '../docs/soak.svg') : path.join(HERE, `results/${stamp}-soak.svg`);
   writeFileSync(svgFile, svg);
