@@ -94,7 +94,7 @@ async function keyKinds(redis) {
 /** One sample: the load generator's report of the interval that just ended, each server process, Redis. */
 async function sample(report, redis, startedAt) {
   const processes = {};
-  for (const node of cluster.nodes) {
+  for (const node of [cluster.platform, ...cluster.pushes]) {
     const p = probeOf(node.pid);
     processes[node.name] = p && {
       rssMb: p.rss / MB,
@@ -110,7 +110,7 @@ async function sample(report, redis, startedAt) {
   return { minute: (Date.now() - startedAt) / 60_000, load: report, processes, redisMb: usedMemory / MB, redisKeys: await redis.dbsize() };
 }
 
-const names = () => cluster.nodes.map((n) => n.name);
+const names = () => [cluster.platform, ...cluster.pushes].map((n) => n.name);
 const short = (name) => name.replace('platform', 'plat').replace('push-', 'p');
 const header = () => [
   'min', 'sent/s', 'p99 ms', 'caught up', 'errors', 'left', 'back',
@@ -155,8 +155,8 @@ function chart(samples, conditions) {
       { title: 'Active handles', unit: 'count', series: perNode('handles') },
       { title: 'Redis used_memory', unit: 'MB', series: one('redis', (s) => s.redisMb) },
       { title: 'Redis keys', unit: 'count', series: one('redis', (s) => s.redisKeys) },
-      { title: 'Delivery latency p99 (live)', unit: 'ms', series: one('p99', (s) => s.load.p99) },
-      { title: 'Errors seen by clients', unit: 'per interval', series: one('errors', (s) => s.load.errors + s.load.closedUnexpectedly + s.load.churnFailed) },
+      { title: 'Delivery latency p99 (live)', unit: 'ms', series: one('clients', (s) => s.load.p99) },
+      { title: 'Errors seen by clients', unit: 'per interval', series: one('clients', (s) => s.load.errors + s.load.closedUnexpectedly + s.load.churnFailed) },
     ],
   });
 }
