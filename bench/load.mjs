@@ -344,7 +344,7 @@ const handlers = {
     const okFlag = new Uint8Array(total);
     const toAway = new Uint8Array(total);
     const prefix = `${run}:`;
-    const interval = intervalReporter(() => ({ issued, ok: okCount, delivered, caughtUp, errors: [...errors.values()].reduce((a, b) => a + b, 0) }));
+    const interval = reportMs && intervalReporter(() => ({ issued, ok: okCount, delivered, caughtUp, errors: [...errors.values()].reduce((a, b) => a + b, 0) }));
     onMessage = (key, cmid, at) => {
       if (!cmid.startsWith(prefix)) return;
       const parts = cmid.split(':');
@@ -359,7 +359,7 @@ const handlers = {
       if (toAway[n]) caughtUp++;
       else {
         latency.push(at - Number(parts[2]));
-        interval.latency.push(at - Number(parts[2]));
+        interval?.latency.push(at - Number(parts[2]));
       }
     };
     const loop = monitorEventLoopDelay({ resolution: 5 });
@@ -370,7 +370,7 @@ const handlers = {
       const at = (now() - start) / 1000;
       process.send({ progress: `${run} ${rate}/s: ${at.toFixed(0)} s, sent ${issued}, ok ${okCount}, delivered ${delivered}, in flight ${inflight}` });
     }, 5000);
-    const reports = reportMs && setInterval(() => process.send({ report: interval.take() }), reportMs);
+    const reports = interval && setInterval(() => process.send({ report: interval.take() }), reportMs);
     await new Promise((resolve) => {
       const tick = () => {
         const t = now();
