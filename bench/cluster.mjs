@@ -11,7 +11,10 @@ import { cpuSeconds, freePort, pidOf, Seeder, sleep, startNode } from './lib.mjs
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
-/** A forked load.mjs driven over IPC; `progress` messages are printed as they come. */
+/**
+ * A forked load.mjs driven over IPC; `progress` messages are printed as they come, `report` messages (the
+ * interval figures of a command run with reportMs) go to the listeners of onReport.
+ */
 export function startLoad(extraEnv = {}) {
   const child = fork(path.join(HERE, 'load.mjs'), [], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -19,9 +22,11 @@ export function startLoad(extraEnv = {}) {
     env: { ...process.env, ...extraEnv },
   });
   const pending = new Map();
+  const reportListeners = new Set();
   let callId = 0;
   child.on('message', (msg) => {
     if (msg.progress) return console.log(`  .. ${msg.progress}`);
+    if (msg.report) return reportListeners.forEach((listener) => listener(msg.report));
     const p = pending.get(msg.id);
     if (!p) return;
     pending.delete(msg.id);
@@ -34,6 +39,11 @@ export function startLoad(extraEnv = {}) {
   });
   return {
     pid: child.pid,
+    /** Calls listener with each report until the function it returns is called. */
+    onReport(listener) {
+      reportListeners.add(listener);
+      return () => reportListeners.delete(listener);
+    },
     call(cmd, payload = {}) {
       const id = ++callId;
       return new Promise((resolve, reject) => {
@@ -77,9 +87,13 @@ export async function redisCommandStats(url) {
 }
 
 export class Cluster {
-  /** @param {{ mode: string, pushNodes: number }} options */
-  constructor({ mode, pushNodes }) {
+  /**
+   * @param {{ mode: string, pushNodes: number, nodeEnv?: Record<string, string> }} options nodeEnv: added to the
+   * environment of every server node (the soak preloads its probe through it)
+   */
+  constructor({ mode, pushNodes, nodeEnv = {} }) {
     this.mode = mode;
+    this.nodeEnv = nodeEnv;
     this.pushCount = pushNodes;
     this.stamp = `${process.pid}_${Date.now()}`;
     this.dbName = `im_bench_${this.stamp}`;
@@ -119,6 +133,7 @@ export class Cluster {
       RATE_LIMIT_PASSWORD_FAILURES_PER_ACCOUNT: '0',
       RATE_LIMIT_REGISTRATIONS_PER_ADDRESS: '0',
       GRAPHQL_INTROSPECTION: 'false',
+      ...this.nodeEnv,
     };
     this.platform = await this.node('platform', 'platform');
     this.pushes = await Promise.all(Array.from({ length: this.pushCount }, (_, i) => this.node(`push-${i + 1}`, 'push')));

@@ -213,8 +213,8 @@ export class Seeder {
     this[counter] = Math.max(this[counter], Number(row.next));
   }
 
-  /** n users, each with one live WEB session; returns [{ userId, token }]. */
-  async users(n, tag) {
+  /** n users, each with one live WEB session and an access token valid for tokenSeconds; returns [{ userId, token }]. */
+  async users(n, tag, tokenSeconds = 1800) {
     await this.bump('nextUser', 'users');
     const now = Date.now();
     const users = [];
@@ -226,7 +226,7 @@ export class Seeder {
       const name = `${tag}${id}`.slice(0, 32);
       userRows.push([id, name, name.toLowerCase(), name, 'not-a-real-hash', now, now]);
       sessionRows.push([sid, id, 'WEB', 'x'.repeat(64), now, now + 7 * 86400_000, null]);
-      const token = jwt.sign({ sid, term: 'WEB' }, this.secret, { algorithm: 'HS256', subject: String(id), expiresIn: 1800 });
+      const token = jwt.sign({ sid, term: 'WEB' }, this.secret, { algorithm: 'HS256', subject: String(id), expiresIn: tokenSeconds });
       users.push({ userId: String(id), token });
     }
     await insertRows(this.conn, 'insert into users (id, username, username_key, nickname, password_hash, created_at, updated_at) values ?', userRows);

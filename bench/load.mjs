@@ -10,10 +10,11 @@ import { createRequire } from 'node:module';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
+import { pct } from './lib.mjs';
 
 const clientKind = process.env.BENCH_CLIENT ?? 'sdk';
 if (!['raw', 'sdk'].includes(clientKind)) throw new Error(`BENCH_CLIENT is raw or sdk, not ${clientKind}`);
-const { createImClient } = clientKind === 'sdk' ? createRequire(import.meta.url)('../dist/client/sdk/index.js') : {};
+const { createImClient, memoryCursorStore } = clientKind === 'sdk' ? createRequire(import.meta.url)('../dist/client/sdk/index.js') : {};
 const EVENTS = 'subscription { events { __typename ... on MessageEvent { message { id clientMessageId } } } }';
 const SEND = 'mutation($input: SendMessageInput!) { sendMessage(input: $input) { id seq } }';
 const now = () => performance.now();
@@ -23,9 +24,20 @@ const CONNECT_TIMEOUT_MS = 20_000;
 
 /** key -> { userId, token, close, im? } */
 const clients = new Map();
+/** key -> { userId, token } of a client the churn command closed and has not connected again yet: it still sends, over HTTP. */
+const away = new Map();
+/**
+ * One cursor store for every SDK client of this process, as an app keeps its user's cursor across restarts:
+ * a client the churn command connects again catches up from where the closed one stopped, not from the start.
+ */
+const cursorStore = memoryCursorStore?.();
 /** Called for every message a client receives: (key, clientMessageId, receivedAt). */
 let onMessage = () => {};
 let closedUnexpectedly = 0;
+/** Errors SDK clients reported and worked around themselves (a failed sync, a send retried, ...). */
+let workedAround = 0;
+/** What the churn command did so far: clients closed, connected again, and connection attempts that failed. */
+const churned = { churnLeft: 0, churnBack: 0, churnFailed: 0 };
 /** The platform's GraphQL URL, from the connect call. */
 let httpUrl;
 
@@ -151,7 +163,7 @@ function connectSdk({ key, userId, token, wsUrl }) {
   return new Promise((resolve) => {
     let settled = false;
     let lastError;
-    const im = createImClient({ url: httpUrl, wsUrl, webSocketImpl: SocketImpl, fetch: agentFetch });
+    const im = createImClient({ url: httpUrl, wsUrl, webSocketImpl: SocketImpl, fetch: agentFetch, cursorStore });
     const fail = (why) => {
       if (settled) return;
       settled = true;
@@ -161,7 +173,10 @@ function connectSdk({ key, userId, token, wsUrl }) {
     };
     const timer = setTimeout(() => fail(`not connected in ${CONNECT_TIMEOUT_MS / 1000} s${lastError ? `: ${lastError}` : ''}`), CONNECT_TIMEOUT_MS);
     im.on('message', (message) => onMessage(key, message.clientMessageId, now()));
-    im.on('error', (error) => (lastError = error?.message ?? String(error)));
+    im.on('error', (error) => {
+      workedAround++;
+      lastError = error?.message ?? String(error);
+    });
     im.on('stopped', ({ code, reason }) => fail(`stopped ${code} ${reason}`));
     im.on('state', (state) => {
       if (state === 'connected' && !settled) {
@@ -176,6 +191,30 @@ function connectSdk({ key, userId, token, wsUrl }) {
   });
 }
 
+/**
+ * The figures of one interval of a running command. counters() gives cumulative counts; take() answers how much
+ * each grew since the previous take(), with the percentiles of the latencies pushed meanwhile, and starts anew.
+ */
+function intervalReporter(counters) {
+  const totals = () => ({ ...counters(), closedUnexpectedly, workedAround, ...churned });
+  let last = totals();
+  let since = now();
+  const reporter = {
+    latency: [],
+    take() {
+      const current = totals();
+      const sorted = reporter.latency.sort((a, b) => a - b);
+      const figures = { seconds: (now() - since) / 1000, p50: pct(sorted, 50), p99: pct(sorted, 99), max: sorted.at(-1) ?? NaN };
+      for (const [name, value] of Object.entries(current)) figures[name] = value - last[name];
+      last = current;
+      since = now();
+      reporter.latency = [];
+      return figures;
+    },
+  };
+  return reporter;
+}
+
 const handlers = {
   async connect({ clients: list, platformUrl, concurrency = 100 }) {
     httpUrl = new URL('/graphql', platformUrl).href;
@@ -183,14 +222,20 @@ const handlers = {
     const started = now();
     let ok = 0;
     let failed = 0;
+    const failedKeys = [];
     let next = 0;
     const reasons = {};
     const worker = async () => {
       while (next < list.length) {
         const item = list[next++];
         const result = await connectOne(item);
-        if (result === true) ok++;
-        else {
+        if (result === true) {
+          ok++;
+          away.delete(item.key);
+        } else {
+          // Away, as if it had left: it still sends over HTTP, and what is sent to it counts as lost.
+          away.set(item.key, { userId: item.userId, token: item.token });
+          failedKeys.push(item.key);
           failed++;
           reasons[result] = (reasons[result] ?? 0) + 1;
         }
@@ -199,12 +244,13 @@ const handlers = {
     const progress = setInterval(() => process.send({ progress: `connecting: ${ok} open, ${failed} failed of ${list.length}` }), 5000);
     await Promise.all(Array.from({ length: Math.min(concurrency, list.length) }, worker));
     clearInterval(progress);
-    return { ok, failed, reasons, ms: now() - started };
+    return { ok, failed, failedKeys, reasons, ms: now() - started };
   },
 
   async closeAll() {
     const all = [...clients.values()];
     clients.clear();
+    away.clear();
     await Promise.all(all.map((c) => c.close()));
     const unexpected = closedUnexpectedly;
     closedUnexpectedly = 0;
@@ -212,10 +258,74 @@ const handlers = {
   },
 
   /**
+   * Clients leaving and coming back while other commands run (an SDK client catches up on what it missed): each
+   * second `perSecond` random connected clients close, stay away `awayMs` and connect again as new clients of the
+   * same users, each on the next of `wsUrls`, so users also move between push nodes. Stops leaving after
+   * `seconds` and resolves once every client that left is back, or gave up after `attempts` failed tries (it
+   * then stays away: messages to it count as lost).
+   */
+  async churn({ perSecond, seconds, wsUrls, awayMs = 1000, attempts = 5 }) {
+    const connectOne = clientKind === 'sdk' ? connectSdk : connectRaw;
+    const reasons = {};
+    const connectMs = [];
+    let gaveUp = 0;
+    let nextUrl = 0;
+    const comeBack = async (key, user) => {
+      for (let attempt = 0; attempt < attempts; attempt++) {
+        await sleep(awayMs);
+        const t0 = now();
+        const result = await connectOne({ key, ...user, wsUrl: wsUrls[nextUrl++ % wsUrls.length] });
+        if (result === true) {
+          away.delete(key);
+          churned.churnBack++;
+          connectMs.push(now() - t0);
+          return;
+        }
+        churned.churnFailed++;
+        reasons[result] = (reasons[result] ?? 0) + 1;
+      }
+      gaveUp++;
+    };
+    const returns = [];
+    const start = now();
+    let left = 0;
+    await new Promise((resolve) => {
+      const timer = setInterval(() => {
+        if (now() - start >= seconds * 1000) {
+          clearInterval(timer);
+          return resolve();
+        }
+        const due = Math.floor(((now() - start) / 1000) * perSecond);
+        const keys = left < due ? [...clients.keys()] : [];
+        while (left < due && keys.length) {
+          const i = Math.floor(Math.random() * keys.length);
+          const key = keys[i];
+          keys[i] = keys.at(-1);
+          keys.pop();
+          const client = clients.get(key);
+          // Out of `clients` before it closes, so that its close is not counted as unexpected.
+          clients.delete(key);
+          const user = { userId: client.userId, token: client.token };
+          away.set(key, user);
+          left++;
+          churned.churnLeft++;
+          returns.push(Promise.resolve(client.close()).catch(() => {}).then(() => comeBack(key, user)));
+        }
+      }, 50);
+    });
+    await Promise.all(returns);
+    connectMs.sort((a, b) => a - b);
+    return { left, back: connectMs.length, gaveUp, reasons, connectP50: pct(connectMs, 50), connectP99: pct(connectMs, 99) };
+  },
+
+  /**
    * Open-loop private load: pairs[i] = [fromKey, toKey]; message n goes from pairs[n % len][0] to [1] (and the next
    * one reversed, so both sides send). clientMessageId is "<run>:<n>:<send time>" so the receiver can time it.
+   * A user the churn command has closed still sends (over HTTP) and is still sent to: those messages reach it
+   * by catch-up when it connects again, and are counted as caughtUp, not timed with the live ones.
+   * reportMs: every reportMs a `report` message gives the figures of that interval alone (none by default).
    */
-  async private({ run, pairs, rate, seconds, maxInflight = 4000, drainMs = 60000 }) {
+  async private({ run, pairs, rate, seconds, maxInflight = 4000, drainMs = 60000, reportMs }) {
     const total = Math.round(rate * seconds);
     const sentAt = new Float64Array(total).fill(-1);
     const recipientOf = new Array(total);
@@ -223,6 +333,7 @@ const handlers = {
     const httpLatency = [];
     const errors = new Map();
     let delivered = 0;
+    let caughtUp = 0;
     let duplicates = 0;
     let okCount = 0;
     let issued = 0;
@@ -231,7 +342,9 @@ const handlers = {
     let skippedForInflight = 0;
     const got = new Uint8Array(total);
     const okFlag = new Uint8Array(total);
+    const toAway = new Uint8Array(total);
     const prefix = `${run}:`;
+    const interval = reportMs && intervalReporter(() => ({ issued, ok: okCount, delivered, caughtUp, errors: [...errors.values()].reduce((a, b) => a + b, 0) }));
     onMessage = (key, cmid, at) => {
       if (!cmid.startsWith(prefix)) return;
       const parts = cmid.split(':');
@@ -243,7 +356,11 @@ const handlers = {
       }
       got[n] = 1;
       delivered++;
-      latency.push(at - Number(parts[2]));
+      if (toAway[n]) caughtUp++;
+      else {
+        latency.push(at - Number(parts[2]));
+        interval?.latency.push(at - Number(parts[2]));
+      }
     };
     const loop = monitorEventLoopDelay({ resolution: 5 });
     loop.enable();
@@ -253,6 +370,7 @@ const handlers = {
       const at = (now() - start) / 1000;
       process.send({ progress: `${run} ${rate}/s: ${at.toFixed(0)} s, sent ${issued}, ok ${okCount}, delivered ${delivered}, in flight ${inflight}` });
     }, 5000);
+    const reports = interval && setInterval(() => process.send({ report: interval.take() }), reportMs);
     await new Promise((resolve) => {
       const tick = () => {
         const t = now();
@@ -265,9 +383,10 @@ const handlers = {
           const n = issued++;
           const [a, b] = pairs[Math.floor(n / 2) % pairs.length];
           const [fromKey, toKey] = n % 2 === 0 ? [a, b] : [b, a];
-          const from = clients.get(fromKey);
-          const to = clients.get(toKey);
+          const from = clients.get(fromKey) ?? away.get(fromKey);
+          const to = clients.get(toKey) ?? away.get(toKey);
           recipientOf[n] = toKey;
+          if (!clients.has(toKey)) toAway[n] = 1;
           const t0 = now();
           sentAt[n] = t0;
           inflight++;
@@ -299,6 +418,7 @@ const handlers = {
     while (delivered < okCount && now() - responsesDone < 5000) await sleep(20);
     const drainSeconds = (now() - drainStart) / 1000;
     clearInterval(progress);
+    clearInterval(reports);
     let lost = 0;
     for (let n = 0; n < issued; n++) if (okFlag[n] && !got[n]) lost++;
     loop.disable();
@@ -314,6 +434,7 @@ const handlers = {
       lost,
       errors: Object.fromEntries(errors),
       delivered,
+      caughtUp,
       duplicates,
       maxInflightSeen,
       skippedForInflight,
