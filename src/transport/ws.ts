@@ -93,10 +93,16 @@ class ProtocolSocket {
     return this.socket.protocol;
   }
 
+  /**
+   * Resolves once the frame is written, or at once when it cannot be. A write fails only when the peer has
+   * gone (EPIPE, ECONNRESET): ws then closes the socket, whose close releases the connection, and the client
+   * catches up on what it missed when it comes back. Rejecting would make graphql-ws report the write error
+   * as the operation's own, an internal error logged once per event in flight to a vanished client.
+   */
   send(data: string): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<void>((resolve) => {
       if (this.socket.readyState !== this.socket.OPEN) return resolve();
-      this.socket.send(data, (err) => (err ? reject(err) : resolve()));
+      this.socket.send(data, () => resolve());
     });
   }
 
