@@ -134,6 +134,16 @@ export function memoryKb(pid) {
   return { rss: get('VmRSS'), hwm: get('VmHWM') };
 }
 
+/**
+ * V8 heap used and memory outside the heap (Buffers, ArrayBuffers) of a server node in KB, read from its
+ * `/metrics` (prom-client's process metrics): where RSS per connection goes, JS objects or buffers.
+ */
+export async function heapKb(url) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const read = (name) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) / 1024;
+  return { heapUsed: read('nodejs_heap_size_used_bytes'), external: read('nodejs_external_memory_bytes') };
+}
+
 /** The pid of a running program by exact name (for CPU readings of mariadbd and redis-server only). */
 export function pidOf(...names) {
   for (const name of names) {

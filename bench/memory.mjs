@@ -2,7 +2,7 @@
 // Each connection costs the push node one file descriptor and the load generator one more, so the counts that
 // this machine allows are worked out first and any shortfall is printed with its cause.
 import { readFileSync } from 'node:fs';
-import { memoryKb, openFileLimit, sleep, table } from './lib.mjs';
+import { heapKb, memoryKb, openFileLimit, sleep, table } from './lib.mjs';
 
 /** Descriptors a process keeps for itself besides the sockets counted (its listeners, DB and Redis, libraries). */
 const RESERVE = 300;
@@ -47,6 +47,7 @@ export async function memoryScenario(cluster, { connections: asked }) {
   const users = await cluster.seeder.users(n, 'm');
   await sleep(3000);
   const before = memoryKb(push.pid);
+  const heapBefore = await heapKb(push.url);
   const checkpoints = [...new Set([Math.min(10_000, n), n])];
   const samples = [];
   let open = 0;
@@ -69,13 +70,17 @@ export async function memoryScenario(cluster, { connections: asked }) {
     for (const wait of upTo === n ? [5, 10, 20] : [10]) {
       await sleep((wait - (samples.at(-1)?.upTo === upTo ? samples.at(-1).wait : 0)) * 1000);
       const m = memoryKb(push.pid);
-      samples.push({ upTo, open, wait, rssKb: m.rss, hwmKb: m.hwm, kbPerConnection: (m.rss - before.rss) / open });
+      const heap = await heapKb(push.url);
+      samples.push({
+        upTo, open, wait, rssKb: m.rss, hwmKb: m.hwm, kbPerConnection: (m.rss - before.rss) / open,
+        heapKbPerConnection: (heap.heapUsed - heapBefore.heapUsed) / open, externalKbPerConnection: (heap.external - heapBefore.external) / open,
+      });
     }
   }
   table(
     `memory of push node (pid ${push.pid}, ${cluster.mode} mode): RSS before ${before.rss} KB with no connection`,
-    ['connections', 'after', 'RSS KB', 'delta KB', 'KB per connection', 'peak RSS KB'],
-    samples.map((s) => [s.open, `+${s.wait} s`, s.rssKb, s.rssKb - before.rss, s.kbPerConnection, s.hwmKb]),
+    ['connections', 'after', 'RSS KB', 'delta KB', 'KB per connection', 'heap KB per conn.', 'external KB per conn.', 'peak RSS KB'],
+    samples.map((s) => [s.open, `+${s.wait} s`, s.rssKb, s.rssKb - before.rss, s.kbPerConnection, s.heapKbPerConnection, s.externalKbPerConnection, s.hwmKb]),
   );
   const closed = await Promise.all(loads.map((l) => l.call('closeAll')));
   console.log(`closing: ${JSON.stringify(closed)}`);
