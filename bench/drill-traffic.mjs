@@ -14,6 +14,8 @@ const REFUSED = 2;
  * One drill's traffic. Message n goes from pairs[⌊n/2⌋ mod len][0] to [1], the next one back, with clientMessageId
  * "<run>:<n>", so that the recipient's `message` event names it. A send is accepted once the server answered it
  * with a stored message; the SDK retries network failures itself, so a refusal is an answer with an error code.
+ * Once the fault heals, every other pair falls quiet: a message of theirs that missed its live delivery during
+ * the fault must still arrive, with no later message in its conversation to reveal the gap.
  */
 export class DrillTraffic {
   /**
@@ -28,6 +30,8 @@ export class DrillTraffic {
     this.duplicates = 0;
     this.received = { live: 0, sync: 0, fetch: 0, sent: 0 };
     this.fault = undefined;
+    this.active = pairs;
+    this.turn = 0;
   }
 
   /** Sends at `rate` per second until finish(). */
@@ -44,8 +48,9 @@ export class DrillTraffic {
 
   sendOne() {
     const n = this.messages.length;
-    const [a, b] = this.pairs[Math.floor(n / 2) % this.pairs.length];
-    const [fromKey, toKey] = n % 2 === 0 ? [a, b] : [b, a];
+    const turn = this.turn++;
+    const [a, b] = this.active[Math.floor(turn / 2) % this.active.length];
+    const [fromKey, toKey] = turn % 2 === 0 ? [a, b] : [b, a];
     const message = { fromKey, toKey, sentAt: now(), state: PENDING, got: 0 };
     this.messages.push(message);
     this.inflight++;
@@ -78,9 +83,10 @@ export class DrillTraffic {
     this.fault = { at: now(), affected: new Set(affected), by };
   }
 
-  /** The fault is over (the process or server is back). */
+  /** The fault is over (the process or server is back): the odd pairs fall quiet. */
   markHealed() {
     if (this.fault) this.fault.healedAt = now();
+    if (this.pairs.length > 1) this.active = this.pairs.filter((_, i) => i % 2 === 0);
   }
 
   /**
