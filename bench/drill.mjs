@@ -137,6 +137,23 @@ async function runDrill(cluster, name, ctx) {
   return outcome;
 }
 
+/** The error lines a node logged, counted by message: what the faults looked like from inside. */
+function printErrors(node) {
+  const counts = new Map();
+  for (const line of node.logs) {
+    if (!/"level":(50|60)/.test(line)) continue;
+    let message = line.slice(0, 200);
+    try {
+      const entry = JSON.parse(line);
+      message = `${entry.msg}: ${entry.err?.message ?? ''}`.slice(0, 200);
+    } catch {
+      // not JSON: the line's start names it
+    }
+    counts.set(message, (counts.get(message) ?? 0) + 1);
+  }
+  for (const [message, n] of counts) console.log(`${node.name} logged ${n} × ${message}`);
+}
+
 function lockHeld() {
   try {
     execFileSync('flock', ['-n', '/tmp/bench.lock', 'true']);
@@ -181,10 +198,7 @@ async function main() {
     results.push(await runDrill(cluster, name, ctx));
     console.log(`results: ${writeResult(stamp, 'drill', { ...meta, drills: results })}`);
   }
-  for (const n of cluster.nodes) {
-    const errors = n.logs.filter((l) => /"level":(50|60)/.test(l));
-    if (errors.length) console.log(`${n.name} logged ${errors.length} error lines, e.g. ${errors[0].slice(0, 300)}`);
-  }
+  for (const n of cluster.nodes) printErrors(n);
   table(
     `Fault drills (${short ? 'short form' : 'full form'}, ${rate}/s, ${pairCount} pairs, ${((performance.now() - started) / 1000).toFixed(0)} s)`,
     ['drill', 'affected', 'accepted', 'refused (codes)', 'unanswered', 'live', 'caught up', 'lost', 'duplicates', 'fault s', 'resumed after s', 'result'],
