@@ -58,7 +58,8 @@ export class DrillTraffic {
     void this.send(from, { toUserId: this.clients.get(toKey).userId, content: `drill ${n}`, clientMessageId: `${this.run}:${n}` }).then((r) => {
       this.inflight--;
       message.state = r.ok ? ACCEPTED : REFUSED;
-      if (!r.ok) this.refusals.set(r.error, (this.refusals.get(r.error) ?? 0) + 1);
+      const why = r.message && r.message !== r.error ? `${r.error}: ${r.message}` : r.error;
+      if (!r.ok) this.refusals.set(why, (this.refusals.get(why) ?? 0) + 1);
     });
   }
 

@@ -178,7 +178,7 @@ function send(from, input) {
   if (!from.im) return postSend(httpUrl, from.token, input);
   return from.im.send(input).then(
     () => ({ ok: true }),
-    (error) => ({ ok: false, error: error?.code ?? error?.message ?? String(error) }),
+    (error) => ({ ok: false, error: error?.code ?? error?.message ?? String(error), message: error?.message }),
   );
 }
 
