@@ -59,8 +59,12 @@ export function startLoad(extraEnv = {}) {
   };
 }
 
-async function startRedis() {
-  const port = await freePort();
+/**
+ * A private, non-persistent redis-server on `port` (a free one by default); resolves once it answers. Started
+ * again on the same port, it comes back empty, as a Redis without persistence does after a restart.
+ */
+export async function startRedis(port) {
+  port ??= await freePort();
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   const exited = new Promise((resolve) => child.once('exit', resolve));
   const url = `redis://127.0.0.1:${port}/14`;
@@ -69,7 +73,7 @@ async function startRedis() {
     probe.on('error', () => {}); // refused until it listens
     const ok = await probe.connect().then(() => true, () => false);
     probe.disconnect();
-    if (ok) return { url, pid: child.pid, stop: async () => (child.exitCode === null ? (child.kill('SIGTERM'), exited) : undefined) };
+    if (ok) return { url, port, pid: child.pid, stop: async () => (child.exitCode === null ? (child.kill('SIGTERM'), exited) : undefined) };
     await sleep(100);
   }
   child.kill('SIGKILL');
@@ -88,17 +92,20 @@ export async function redisCommandStats(url) {
 
 export class Cluster {
   /**
-   * @param {{ mode: string, pushNodes: number, nodeEnv?: Record<string, string> }} options nodeEnv: added to the
-   * environment of every server node (the soak preloads its probe through it)
+   * @param {{ mode: string, pushNodes: number, platforms?: number, mysqlUrl?: string, env?: Record<string, string> }} options
+   * platforms: platform processes, each on its own port (@default 1); mysqlUrl: the MariaDB server the cluster's
+   * database is created on (@default BENCH_MYSQL_URL or mysql://root@127.0.0.1:3306); env: added to every
+   * node's environment (@default none).
    */
-  constructor({ mode, pushNodes, nodeEnv = {} }) {
+  constructor({ mode, pushNodes, platforms = 1, mysqlUrl, env = {} }) {
     this.mode = mode;
-    this.nodeEnv = nodeEnv;
     this.pushCount = pushNodes;
+    this.platformCount = platforms;
+    this.extraEnv = env;
     this.stamp = `${process.pid}_${Date.now()}`;
     this.dbName = `im_bench_${this.stamp}`;
     this.jwtSecret = randomBytes(32).toString('base64url');
-    const base = new URL(process.env.BENCH_MYSQL_URL || 'mysql://root@127.0.0.1:3306');
+    const base = new URL(mysqlUrl || process.env.BENCH_MYSQL_URL || 'mysql://root@127.0.0.1:3306');
     this.mysqlConn = { host: base.hostname, port: Number(base.port || 3306), user: decodeURIComponent(base.username || 'root'), password: decodeURIComponent(base.password) };
     this.nodes = [];
     this.loads = [];
@@ -133,12 +140,16 @@ export class Cluster {
       RATE_LIMIT_PASSWORD_FAILURES_PER_ACCOUNT: '0',
       RATE_LIMIT_REGISTRATIONS_PER_ADDRESS: '0',
       GRAPHQL_INTROSPECTION: 'false',
-      ...this.nodeEnv,
+      ...this.extraEnv,
     };
-    this.platform = await this.node('platform', 'platform');
+    const platformName = (i) => (this.platformCount === 1 ? 'platform' : `platform-${i + 1}`);
+    // One after another: the first one runs the migrations.
+    this.platforms = [];
+    for (let i = 0; i < this.platformCount; i++) this.platforms.push(await this.node(platformName(i), 'platform'));
+    this.platform = this.platforms[0];
     this.pushes = await Promise.all(Array.from({ length: this.pushCount }, (_, i) => this.node(`push-${i + 1}`, 'push')));
     console.log(
-      `cluster (${this.mode} mode): platform pid ${this.platform.pid}, push nodes ${this.pushes.map((p) => p.pid).join(', ')}, ` +
+      `cluster (${this.mode} mode): platform pid ${this.platforms.map((p) => p.pid).join(', ')}, push nodes ${this.pushes.map((p) => p.pid).join(', ')}, ` +
         `redis ${this.redis ? `private pid ${this.redis.pid}` : `shared ${this.redisUrl}`}, database ${this.dbName}`,
     );
     this.conn = await mysql.createConnection({ ...this.mysqlConn, database: this.dbName });
@@ -147,13 +158,24 @@ export class Cluster {
     return this;
   }
 
-  async node(name, role) {
+  async node(name, role, port) {
     // One platform process unless BENCH_WORKERS says otherwise. The server's default (one per core) is for a
     // machine of its own; here the platform shares two cores with MariaDB, Redis, the push nodes and the load
     // generator, and a second worker measured worse (2026-12-01: p99 218 ms at 500/s with 2 workers, 43 ms with 1).
     const workers = role === 'platform' ? { IM_WORKERS: process.env.BENCH_WORKERS || '1' } : {};
-    const node = await startNode(name, { ...this.env, ...workers, IM_ROLE: role });
+    const node = await startNode(name, { ...this.env, ...workers, IM_ROLE: role, ...(port ? { PORT: String(port) } : {}) });
+    node.role = role;
     this.nodes.push(node);
+    return node;
+  }
+
+  /** Starts `old` (stopped or killed) again under its name, role and port, in its place in every list. */
+  async restart(old) {
+    await old.stop();
+    const node = await this.node(old.name, old.role, new URL(old.url).port);
+    this.nodes.splice(this.nodes.indexOf(old), 1);
+    for (const list of [this.platforms, this.pushes]) if (list.includes(old)) list[list.indexOf(old)] = node;
+    this.platform = this.platforms[0];
     return node;
   }
 

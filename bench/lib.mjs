@@ -24,11 +24,12 @@ export function freePort() {
 }
 
 /**
- * Starts `node dist/src/main.js` with env on a chosen port (ulimit -n raised as far as the machine lets it) and resolves
- * once it listens: from its 'listening' log line when the level shows it, else once /readyz answers 200.
+ * Starts `node dist/src/main.js` with env on env.PORT (a restarted node keeps its address), else on a free port
+ * (ulimit -n raised as far as the machine lets it) and resolves once it listens: from its 'listening' log line
+ * when the level shows it, else once /readyz answers 200.
  */
 export async function startNode(name, env, timeoutMs = 60_000) {
-  const port = await freePort();
+  const port = env.PORT ?? (await freePort());
   const child = spawn('bash', ['-c', `ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "${process.execPath}" ${process.env.BENCH_NODE_ARGS ?? ''} "${MAIN}"`], {
     env: { PATH: process.env.PATH, HOST: '127.0.0.1', ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],

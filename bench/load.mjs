@@ -11,6 +11,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { pct } from './lib.mjs';
+import { DrillTraffic } from './drill-traffic.mjs';
 
 const clientKind = process.env.BENCH_CLIENT ?? 'sdk';
 if (!['raw', 'sdk'].includes(clientKind)) throw new Error(`BENCH_CLIENT is raw or sdk, not ${clientKind}`);
@@ -31,15 +32,24 @@ const away = new Map();
  * a client the churn command connects again catches up from where the closed one stopped, not from the start.
  */
 const cursorStore = memoryCursorStore?.();
-/** Called for every message a client receives: (key, clientMessageId, receivedAt). */
+/** Called for every message a client's app is handed: (key, clientMessageId, receivedAt, source). */
 let onMessage = () => {};
 let closedUnexpectedly = 0;
 /** Errors SDK clients reported and worked around themselves (a failed sync, a send retried, ...). */
 let workedAround = 0;
 /** What the churn command did so far: clients closed, connected again, and connection attempts that failed. */
 const churned = { churnLeft: 0, churnBack: 0, churnFailed: 0 };
-/** The platform's GraphQL URL, from the connect call. */
+/** The (first) platform's GraphQL URL, from the connect call. */
 let httpUrl;
+/**
+ * Every platform's GraphQL URL, each with the time until which it counts as down: the load generator is the
+ * load balancer in front of them, with a passive health check (a platform that refused a connection is left
+ * out for PLATFORM_DOWN_MS).
+ */
+let platforms = [];
+const PLATFORM_DOWN_MS = 2000;
+/** The drill under way, if any. */
+let drill;
 
 // Above ~28,000 sockets from one source address to one port the ephemeral ports run out: run.mjs gives each
 // extra load process its own 127.0.0.x source address.
@@ -83,6 +93,35 @@ function agentFetch(endpoint, { method = 'POST', headers = {}, body = '' } = {})
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/**
+ * An SDK client's `fetch`: to its home platform (index `home`) while that is up, else to the next one up. A
+ * request that fails to connect marks its platform down and fails; the SDK retries it (sends carry their
+ * clientMessageId, so a retry never makes a second message) and the retry goes elsewhere.
+ */
+function balancedFetch(home) {
+  return async (_url, init) => {
+    const at = Date.now();
+    const order = platforms.map((_, i) => platforms[(home + i) % platforms.length]);
+    const target = order.find((p) => p.downUntil <= at) ?? order[0];
+    try {
+      return await agentFetch(target.url, init);
+    } catch (error) {
+      if (platforms.length > 1) target.downUntil = Date.now() + PLATFORM_DOWN_MS;
+      throw error;
+    }
+  };
+}
+
+/**
+ * Each connection attempt to the next of `urls`, the first one first: round-robin DNS, in effect. `last` is
+ * the URL of the latest attempt (where the client is, once connected).
+ */
+function rotating(urls) {
+  let attempt = 0;
+  const next = () => (next.last = urls[attempt++ % urls.length]);
+  return next;
 }
 
 /** POSTs sendMessage to the GraphQL endpoint `endpoint`; resolves { ok, status, error }. */
@@ -137,7 +176,7 @@ function connectRaw({ key, userId, token, wsUrl }) {
       {
         next: (result) => {
           const ev = result.data?.events;
-          if (ev?.__typename === 'MessageEvent') onMessage(key, ev.message.clientMessageId, now());
+          if (ev?.__typename === 'MessageEvent') onMessage(key, ev.message.clientMessageId, now(), 'live');
         },
         error: () => {},
         complete: () => {},
@@ -151,19 +190,27 @@ function send(from, input) {
   if (!from.im) return postSend(httpUrl, from.token, input);
   return from.im.send(input).then(
     () => ({ ok: true }),
-    (error) => ({ ok: false, error: error?.code ?? error?.message ?? String(error) }),
+    (error) => ({ ok: false, error: error?.code ?? error?.message ?? String(error), message: error?.message }),
   );
 }
 
 /**
  * Signs one seeded user in through the SDK (its token was minted by the seeder: the SDK never needs to refresh
- * it within a run); resolves true once the events connection is up, else why it failed.
+ * it within a run); resolves true once the events connection is up, else why it failed. A list of `wsUrl`s is
+ * rotated through, one per connection attempt; `platform` is the index of the client's home platform.
  */
-function connectSdk({ key, userId, token, wsUrl }) {
+function connectSdk({ key, userId, token, wsUrl, platform = 0 }) {
   return new Promise((resolve) => {
     let settled = false;
     let lastError;
-    const im = createImClient({ url: httpUrl, wsUrl, webSocketImpl: SocketImpl, fetch: agentFetch, cursorStore });
+    const wsUrls = Array.isArray(wsUrl) ? rotating(wsUrl) : undefined;
+    const im = createImClient({
+      url: httpUrl,
+      wsUrl: wsUrls ?? wsUrl,
+      webSocketImpl: SocketImpl,
+      fetch: balancedFetch(platform),
+      cursorStore,
+    });
     const fail = (why) => {
       if (settled) return;
       settled = true;
@@ -172,7 +219,7 @@ function connectSdk({ key, userId, token, wsUrl }) {
       resolve(why);
     };
     const timer = setTimeout(() => fail(`not connected in ${CONNECT_TIMEOUT_MS / 1000} s${lastError ? `: ${lastError}` : ''}`), CONNECT_TIMEOUT_MS);
-    im.on('message', (message) => onMessage(key, message.clientMessageId, now()));
+    im.on('messageSource', ({ message, source }) => onMessage(key, message.clientMessageId, now(), source));
     im.on('error', (error) => {
       workedAround++;
       lastError = error?.message ?? String(error);
@@ -182,7 +229,7 @@ function connectSdk({ key, userId, token, wsUrl }) {
       if (state === 'connected' && !settled) {
         settled = true;
         clearTimeout(timer);
-        clients.set(key, { im, userId, token, close: () => im.close() });
+        clients.set(key, { im, userId, token, close: () => im.close(), at: () => (im.state === 'connected' ? (wsUrls?.last ?? wsUrl) : undefined) });
         resolve(true);
       } else if (state === 'reconnecting' && settled && clients.has(key)) closedUnexpectedly++;
     });
@@ -216,8 +263,10 @@ function intervalReporter(counters) {
 }
 
 const handlers = {
-  async connect({ clients: list, platformUrl, concurrency = 100 }) {
+  /** platformUrls (all platforms, for the SDK's failover) defaults to [platformUrl]. */
+  async connect({ clients: list, platformUrl, platformUrls = [platformUrl], concurrency = 100 }) {
     httpUrl = new URL('/graphql', platformUrl).href;
+    platforms = platformUrls.map((url) => ({ url: new URL('/graphql', url).href, downUntil: 0 }));
     const connectOne = clientKind === 'sdk' ? connectSdk : connectRaw;
     const started = now();
     let ok = 0;
@@ -443,6 +492,31 @@ const handlers = {
       loopDelayP99: loop.percentile(99) / 1e6,
       loopDelayMax: loop.max / 1e6,
     };
+  },
+
+  /** Starts a drill's steady traffic (see drill-traffic.mjs); every message any client gets is counted by it. */
+  drillStart({ run, pairs, rate }) {
+    drill = new DrillTraffic({ run, pairs, rate, clients, send });
+    onMessage = (...args) => drill.onMessage(...args);
+    drill.start();
+  },
+
+  /** key -> the WebSocket URL of each SDK client connected now. */
+  whereConnected() {
+    return Object.fromEntries([...clients].map(([key, c]) => [key, c.at?.()]).filter(([, at]) => at));
+  },
+
+  drillFault({ affected, by }) {
+    drill.markFault({ affected, by });
+  },
+
+  drillHealed() {
+    drill.markHealed();
+  },
+
+  /** Stops the drill's sends and returns its figures once everything accepted arrived or `deadlineMs` passed. */
+  drillFinish({ deadlineMs }) {
+    return drill.finish({ deadlineMs });
   },
 
   /** Sends `count` group messages one after another, each after the previous reached everyone (or timed out). */

@@ -59,7 +59,7 @@ const probeDir = mkdtempSync(path.join(os.tmpdir(), 'im-soak-'));
 const cluster = new Cluster({
   mode: 'queue',
   pushNodes: 2,
-  nodeEnv: { NODE_OPTIONS: `--require ${path.join(HERE, 'soak-probe.cjs')}`, SOAK_PROBE_DIR: probeDir, SOAK_PROBE_MS: String(sampleSeconds * 1000) },
+  env: { NODE_OPTIONS: `--require ${path.join(HERE, 'soak-probe.cjs')}`, SOAK_PROBE_DIR: probeDir, SOAK_PROBE_MS: String(sampleSeconds * 1000) },
 });
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => {

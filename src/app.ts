@@ -42,6 +42,9 @@ import { UploadStore } from './uploads/uploads.store';
 import { UsersResolver } from './users/users.resolver';
 import { UsersService } from './users/users.service';
 
+/** How long after Redis is back a node's sockets are closed to catch up: the other processes' reconnect time. */
+const CATCH_UP_AFTER_REDIS_MS = 2000;
+
 /** A running node. */
 export interface App {
   /** e.g. http://127.0.0.1:4000 */
@@ -165,6 +168,11 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
         });
   // SessionEndedEvents sent while Redis was away never arrived: the sockets of those sessions are found now.
   if (ws) adapters.onReconnect(() => void ws.recheckSessions());
+  // Messages stored while Redis was away were never queued for delivery, and a Redis that restarted empty
+  // lost the queues: nothing would tell a recipient of a conversation gone quiet. Once Redis is back, this
+  // node's sockets are closed so that their clients reconnect and catch up; after a pause, so that the
+  // platform processes are back too and what is sent from then on is delivered live.
+  if (ws) adapters.onReconnect(() => void setTimeout(() => hub.closeAll(CloseCode.serviceRestart, 'Redis was away: reconnect and catch up'), CATCH_UP_AFTER_REDIS_MS).unref());
   if (config.role !== 'platform') {
     // The adapters' queue is not the one a supplied engine consumes.
     metrics.probe({ connections: () => hub.size, subscriptions: () => hub.streams, queueLength: overrides.engine ? undefined : adapters.queueLength });

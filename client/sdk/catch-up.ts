@@ -3,7 +3,7 @@ import { networkError } from './errors';
 import type { SocketQueries, ServerEvent } from './connection';
 import { decodeCursor, encodeCursor, type SyncCursor } from './cursor';
 import type { CursorStore } from './cursor-store';
-import type { Sequencer } from './ordering';
+import type { MessageSource, Sequencer } from './ordering';
 
 /** The most messages one `messages` query returns. */
 const MESSAGES_LIMIT = 100;
@@ -14,14 +14,17 @@ const MESSAGES_LIMIT = 100;
  */
 const SAVE_AFTER_MS = 500;
 
+/** How an event that is not a catch-up's reached the client. */
+export type LiveSource = Extract<MessageSource, 'live' | 'sent'>;
+
 /** What a {@link CatchUp} needs from the client around it. */
 export interface CatchUpHooks {
   store: CursorStore;
   sequencer: Sequencer;
   /** The signed-in user (cursors are kept per user). */
   userId(): string;
-  /** Hands a live event on (messages go through the sequencer there). */
-  dispatch(event: ServerEvent): void;
+  /** Hands a live event (or a send's answer) on: messages go through the sequencer there. */
+  dispatch(event: ServerEvent, source: LiveSource): void;
   onError(error: unknown): void;
   /** Messages per syncMessages page (1-500). */
   pageSize: number;
@@ -36,7 +39,7 @@ export interface CatchUpHooks {
 export class CatchUp {
   private socket: SocketQueries | undefined;
   /** Live events held while a catch-up runs; undefined when they go straight through. */
-  private buffer: ServerEvent[] | undefined;
+  private buffer: [ServerEvent, LiveSource][] | undefined;
   private syncing: Promise<void> = Promise.resolve();
   /** The sync waiting to start, and the socket it will run on. */
   private queued: { socket: SocketQueries; run: Promise<void> } | undefined;
@@ -64,10 +67,10 @@ export class CatchUp {
     this.flush();
   }
 
-  /** A live event from the subscription. */
-  live(event: ServerEvent): void {
-    if (this.buffer) this.buffer.push(event);
-    else this.hooks.dispatch(event);
+  /** A live event from the subscription, or the answer to a send (`sent`), which waits behind them. */
+  live(event: ServerEvent, source: LiveSource = 'live'): void {
+    if (this.buffer) this.buffer.push([event, source]);
+    else this.hooks.dispatch(event, source);
   }
 
   /** The sequencer holds nothing: the app got messages, save the cursor past them soon. */
@@ -118,7 +121,7 @@ export class CatchUp {
     for (let from = fromSeq; from <= toSeq; ) {
       const beforeSeq = Math.min(toSeq + 1, from + MESSAGES_LIMIT);
       const { messages } = await socket.query(MessagesDocument, { conversationId, beforeSeq, limit: beforeSeq - from });
-      for (const message of messages) this.hooks.sequencer.accept(message);
+      for (const message of messages) this.hooks.sequencer.accept(message, 'fetch');
       from = beforeSeq;
     }
   }
@@ -154,7 +157,7 @@ export class CatchUp {
       // A sync that stopped early must not pass for a complete one: the sequencer settles gaps on it.
       if (this.socket !== socket) throw networkError('the connection closed during a sync');
       const page: SyncMessagesQuery['syncMessages'] = (await socket.query(SyncMessagesDocument, { cursor, limit: this.hooks.pageSize })).syncMessages;
-      for (const message of page.messages) this.hooks.sequencer.accept(message, true);
+      for (const message of page.messages) this.hooks.sequencer.accept(message, 'sync');
       cursor = page.cursor;
       hasMore = page.hasMore;
     }
@@ -169,6 +172,6 @@ export class CatchUp {
   private flush(): void {
     const buffered = this.buffer ?? [];
     this.buffer = undefined;
-    for (const event of buffered) this.hooks.dispatch(event);
+    for (const [event, source] of buffered) this.hooks.dispatch(event, source);
   }
 }

@@ -15,13 +15,13 @@ import {
 } from '../generated/graphql';
 import { Session, type Tokens } from './auth';
 import type { BackoffOptions } from './backoff';
-import { CatchUp } from './catch-up';
+import { CatchUp, type LiveSource } from './catch-up';
 import { Connection, type ConnectionState, type ServerEvent, type StopInfo } from './connection';
 import { memoryCursorStore, type CursorStore } from './cursor-store';
 import { Emitter } from './emitter';
 import { ImError } from './errors';
 import { httpTransport } from './http';
-import { Sequencer } from './ordering';
+import { Sequencer, type MessageSource } from './ordering';
 import { Outbox, type SendInput } from './outbox';
 
 export type { Tokens } from './auth';
@@ -29,6 +29,7 @@ export type { BackoffOptions } from './backoff';
 export type { ConnectionState, StopInfo } from './connection';
 export { memoryCursorStore, type CursorStore } from './cursor-store';
 export { ImError, type GraphQLErrorEntry } from './errors';
+export type { MessageSource } from './ordering';
 export type { SendInput } from './outbox';
 
 /** Options of {@link createImClient}. */
@@ -68,6 +69,11 @@ export interface ImClientOptions {
 export interface ImClientEvents {
   /** A message (own ones included): exactly once, in seq order per conversation, live or caught up. */
   message: MessageFieldsFragment;
+  /**
+   * Emitted with each `message`, right after it: the same message and how it reached the client, for
+   * diagnostics (how much of the traffic a catch-up recovered after an outage, say).
+   */
+  messageSource: { message: MessageFieldsFragment; source: MessageSource };
   /** A message was recalled (its status is RECALLED). */
   recalled: MessageFieldsFragment;
   readReceipt: ReadReceiptEventFieldsFragment;
@@ -166,7 +172,10 @@ class Client implements ImClient {
       (tokens) => this.emit('tokens', tokens),
     );
     this.sequencer = new Sequencer({
-      deliver: (message) => this.emit('message', message),
+      deliver: (message, source) => {
+        this.emit('message', message);
+        this.emit('messageSource', { message, source });
+      },
       fetchRange: (conversationId, fromSeq, toSeq) => this.catchUp.fetchRange(conversationId, fromSeq, toSeq),
       sync: () => this.catchUp.resync(),
       settled: () => this.catchUp.settled(),
@@ -177,7 +186,7 @@ class Client implements ImClient {
       store: options.cursorStore ?? memoryCursorStore(),
       sequencer: this.sequencer,
       userId: () => this.userId!,
-      dispatch: (event) => this.dispatch(event),
+      dispatch: (event, source) => this.dispatch(event, source),
       onError: (error) => this.emit('error', error),
       pageSize: options.syncPageSize ?? 200,
     });
@@ -185,7 +194,7 @@ class Client implements ImClient {
       request: (document, variables) => this.request(document, variables),
       backoff: options.backoff ?? {},
       signal: () => this.lifetime.signal,
-      sent: (message) => this.catchUp.live({ __typename: 'MessageEvent', message }),
+      sent: (message) => this.catchUp.live({ __typename: 'MessageEvent', message }, 'sent'),
     });
   }
 
@@ -296,9 +305,9 @@ class Client implements ImClient {
   }
 
   /** One live (or buffered) event to the app; messages through the sequencer. */
-  private dispatch(event: ServerEvent): void {
+  private dispatch(event: ServerEvent, source: LiveSource): void {
     if (event.__typename === 'MessageEvent') {
-      this.sequencer.accept(event.message);
+      this.sequencer.accept(event.message, source);
       return;
     }
     const appEvent = (APP_EVENTS[event.__typename] as AppEventOf<ServerEvent>)(event);

@@ -1,9 +1,21 @@
 import type { MessageFieldsFragment } from '../generated/graphql';
 import type { SyncCursor } from './cursor';
 
+/**
+ * How a message reached the client: on the subscription (`live`), as the answer to its own send (`sent`), in a
+ * syncMessages catch-up (`sync`), or in the fetch of a gap's missing range (`fetch`).
+ */
+export type MessageSource = 'live' | 'sent' | 'sync' | 'fetch';
+
+/** A message held for a gap, and how it came. */
+interface Held {
+  message: MessageFieldsFragment;
+  source: MessageSource;
+}
+
 /** A conversation's messages waiting for a gap below them to fill. */
 interface Gap {
-  held: Map<number, MessageFieldsFragment>;
+  held: Map<number, Held>;
   /** A fetch of the missing range is under way. */
   fetching: boolean;
   /** The fetch waits for messages still on their way (see {@link SequencerHooks.gapWaitMs}). */
@@ -12,10 +24,10 @@ interface Gap {
 
 /** What a {@link Sequencer} needs from the client around it. */
 export interface SequencerHooks {
-  /** Hands one message to the app. */
-  deliver(message: MessageFieldsFragment): void;
+  /** Hands one message to the app, with how it came (a held message: how it came first). */
+  deliver(message: MessageFieldsFragment, source: MessageSource): void;
   /**
-   * Fetches the messages of `conversationId` with seq in [fromSeq, toSeq] (feeding them to `accept`), or
+   * Fetches the messages of `conversationId` with seq in [fromSeq, toSeq] (feeding them to `accept` as fetched), or
    * rejects when it cannot now (no connection); the sequencer asks again on {@link Sequencer.retryGaps}.
    */
   fetchRange(conversationId: string, fromSeq: number, toSeq: number): Promise<void>;
@@ -69,22 +81,20 @@ export class Sequencer {
     return this.last;
   }
 
-  /**
-   * Takes one message: from a sync (`synced`), or live, from a gap fetch, or the answer to a send.
-   */
-  accept(message: MessageFieldsFragment, synced = false): void {
+  /** Takes one message, saying how it came: only a sync tells where a conversation unknown so far stands. */
+  accept(message: MessageFieldsFragment, source: MessageSource): void {
     if (this.seenIds.has(message.id)) return;
     const id = message.conversationId;
     const last = this.last.get(id);
     if (last !== undefined && message.seq <= last) return;
-    if (last === undefined ? synced || message.seq === 1 : message.seq === last + 1) {
-      this.deliver(message);
+    if (last === undefined ? source === 'sync' || message.seq === 1 : message.seq === last + 1) {
+      this.deliver({ message, source });
       this.release(id);
       return;
     }
     let gap = this.gaps.get(id);
     if (!gap) this.gaps.set(id, (gap = { held: new Map(), fetching: false }));
-    gap.held.set(message.seq, message);
+    if (!gap.held.has(message.seq)) gap.held.set(message.seq, { message, source });
     if (gap.fetching || gap.waiting) return;
     gap.waiting = setTimeout(() => {
       gap.waiting = undefined;
@@ -105,11 +115,11 @@ export class Sequencer {
     for (const [id, gap] of this.gaps) if (gap.held.size > 0) this.fill(id, gap);
   }
 
-  private deliver(message: MessageFieldsFragment): void {
+  private deliver({ message, source }: Held): void {
     this.last.set(message.conversationId, message.seq);
     this.seenIds.add(message.id);
     if (this.seenIds.size > REMEMBERED_IDS) this.seenIds.delete(this.seenIds.values().next().value!);
-    this.hooks.deliver(message);
+    this.hooks.deliver(message, source);
   }
 
   /** Delivers the held messages that now follow on. */
@@ -119,7 +129,7 @@ export class Sequencer {
       // A sync may deliver a held message itself (it came live first, then in the sync that placed it).
       for (const seq of gap.held.keys()) if (seq <= this.last.get(id)!) gap.held.delete(seq);
       for (let next = gap.held.get(this.last.get(id)! + 1); next; next = gap.held.get(this.last.get(id)! + 1)) {
-        gap.held.delete(next.seq);
+        gap.held.delete(next.message.seq);
         this.deliver(next);
       }
       if (gap.held.size === 0 && !gap.fetching) {

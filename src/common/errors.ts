@@ -1,4 +1,5 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { isDatabaseUnreachable } from '../db/errors';
 
 /** The error codes of the public contract, carried in `extensions.code`. */
 export type ErrorCode =
@@ -66,5 +67,7 @@ export function formatError(
     return { message: formatted.message, locations: formatted.locations, extensions: { code: FOREIGN_CODES[code] } };
   }
   onInternal(original);
-  return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+  // Still INTERNAL_SERVER_ERROR (the contract's codes are fixed), but saying why: an outage, not the request.
+  const message = isDatabaseUnreachable(original) ? 'The database is unavailable: try again shortly' : 'Internal server error';
+  return { message, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
 }

@@ -11,6 +11,11 @@ export interface TcpProxy {
    * those opened while it lasts, is swallowed and nothing is closed. Those connections never recover.
    */
   blackhole(): void;
+  /**
+   * As a server that went down: closes every open connection, and each one opened while it lasts at once
+   * (its clients see resets and refusals, not silence).
+   */
+  cut(): void;
   /** Forwards again, for connections opened from now on. */
   restore(): void;
   /**
@@ -28,10 +33,12 @@ export async function startProxy(target: string): Promise<TcpProxy> {
   const { hostname, port } = new URL(target);
   const open = new Set<net.Socket>();
   let dropping = false;
+  let refusing = false;
   let loseRate = 0;
   let lost = 0;
   const dead = new WeakSet<net.Socket>();
   const server = net.createServer((client) => {
+    if (refusing) return void client.destroy();
     const upstream = net.connect(Number(port), hostname);
     for (const socket of [client, upstream]) {
       open.add(socket);
@@ -62,8 +69,13 @@ export async function startProxy(target: string): Promise<TcpProxy> {
       dropping = true;
       for (const socket of open) dead.add(socket);
     },
+    cut() {
+      refusing = true;
+      for (const socket of open) socket.destroy();
+    },
     restore() {
       dropping = false;
+      refusing = false;
     },
     loseAnswers(p) {
       loseRate = p;
