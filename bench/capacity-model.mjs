@@ -1,0 +1,206 @@
+// The arithmetic of the capacity model: measured per-message costs (docs/capacity-input.json) times the target
+// load, against stated assumptions about machines. Returns the values docs/capacity.template.md names.
+
+/** The deployment the model sizes, and what it assumes about machines. Changing one changes the document. */
+export const ASSUMPTIONS = {
+  /** Users online, one connection (terminal) each. */
+  users: 1_000_000,
+  /** Messages sent per second, all private (one recipient) in the base case. */
+  messagesPerSecond: 50_000,
+  /** Share of a core each process may use at the target load: headroom for bursts, GC pauses and a lost node. */
+  utilisation: 0.6,
+  /** Cores of a platform or push machine (a platform runs IM_WORKERS = cores; push nodes run one process per core). */
+  machineCores: 8,
+  /** Resident memory a push node (one process) may use for its connections. */
+  pushNodeMemoryGb: 2,
+  /** Cores of the MySQL primary's machine. */
+  primaryCores: 32,
+  /** Network of the Redis machine, gigabits per second. */
+  redisNetworkGbit: 10,
+  /** Share of messages sent to groups in the fan-out example, and the online members each reaches. */
+  groupShare: 0.1,
+  groupOnlineMembers: 100,
+};
+
+const int = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : 'n/a');
+const num = (x, digits = 3) => {
+  if (!Number.isFinite(x)) return 'n/a';
+  if (x !== 0 && Math.abs(x) < 0.01) return x.toPrecision(2);
+  return Number(x.toPrecision(digits)).toLocaleString('en-US', { maximumFractionDigits: 3 });
+};
+const mb = (bytes) => num(bytes / 1e6);
+const pct = (x) => `${num(100 * x)}%`;
+const sum = (o) => Object.values(o ?? {}).reduce((s, n) => s + n, 0);
+
+/** A markdown table from a header and rows. */
+function table(header, rows) {
+  return [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
+}
+
+function redisTables(p, bench) {
+  const commands = Object.entries(p.redis.commands).sort((a, b) => b[1] - a[1]);
+  const perMessage = table(
+    ['command', 'calls per message', 'Redis µs per message (INFO commandstats)', 'calls/s at the target'],
+    commands.map(([cmd, calls]) => [cmd, num(calls), num(p.redis.usec[cmd] ?? 0), int(calls * ASSUMPTIONS.messagesPerSecond)]),
+  );
+  const ceiling = bench
+    ? table(['command', 'unpipelined /s', '16-deep pipelines /s'], bench.commands.map((c) => [c.name, int(c.unpipelined), int(c.pipelined16)]))
+    : '(not measured in this run: add the ceiling scenario)';
+  return { redisCommandTable: perMessage, redisCeilingTable: ceiling };
+}
+
+function mariadbTable(m) {
+  const rows = [
+    ['statements (Questions)', 'Questions'],
+    ['SELECT', 'Com_select'],
+    ['INSERT', 'Com_insert'],
+    ['UPDATE', 'Com_update'],
+    ['DELETE', 'Com_delete'],
+    ['BEGIN', 'Com_begin'],
+    ['COMMIT', 'Com_commit'],
+    ['ROLLBACK', 'Com_rollback'],
+    ['rows inserted (InnoDB)', 'Innodb_rows_inserted'],
+    ['rows updated (InnoDB)', 'Innodb_rows_updated'],
+    ['rows deleted (InnoDB)', 'Innodb_rows_deleted'],
+    ['rows read (InnoDB)', 'Innodb_rows_read'],
+    ['handler writes', 'Handler_write'],
+    ['redo bytes written', 'Innodb_os_log_written'],
+    ['fsyncs', 'Innodb_data_fsyncs'],
+    ['bytes received from clients', 'Bytes_received'],
+    ['bytes sent to clients', 'Bytes_sent'],
+  ];
+  return table(
+    ['per message', 'status variable', 'measured', 'per second at the target'],
+    rows.map(([what, key]) => [what, `\`${key}\``, num(m[key] ?? 0), int((m[key] ?? 0) * ASSUMPTIONS.messagesPerSecond)]),
+  );
+}
+
+/** The template's values from the inputs. */
+export function model(inputs) {
+  const A = ASSUMPTIONS;
+  const p = inputs.private;
+  const cpu = p.cpuMsPerMessage;
+  const rate = A.messagesPerSecond;
+  const coreBudget = A.utilisation;
+  // Cores each role needs at the target: CPU ms per message times messages per second, at the target utilisation.
+  const cores = (msPerMessage) => (msPerMessage * rate) / 1000 / coreBudget;
+
+  const platformCores = cores(cpu.platform);
+  const platformMachines = Math.ceil(platformCores / A.machineCores) + 1;
+
+  // A push node is one process: its connections are bounded by memory, and by the CPU of what they receive.
+  const deliveriesPerSecond = rate; // private: one recipient each (the sender's other terminals aside)
+  const pushMsPerDelivery = cpu.push;
+  const mem = inputs.memory;
+  const connectionsByMemory = mem ? (A.pushNodeMemoryGb * 2 ** 20) / mem.kbPerConnection : NaN;
+  const receivedPerUser = deliveriesPerSecond / A.users;
+  const connectionsByCpu = (1000 * coreBudget) / (receivedPerUser * pushMsPerDelivery);
+  const perPushNode = Math.min(connectionsByMemory, connectionsByCpu);
+  const pushNodes = Math.ceil(A.users / perPushNode);
+  const pushMachines = Math.ceil(pushNodes / A.machineCores) + 1;
+
+  const redisCommands = sum(p.redis.commands);
+  const redisCoreShare = (cpu.redis * rate) / 1000;
+  const redisMaxRate = (1000 * coreBudget) / cpu.redis;
+  const redisBytes = p.redis.netInputBytes + p.redis.netOutputBytes;
+  const redisGbit = (redisBytes * rate * 8) / 1e9;
+  const routesMb = mem ? (A.users * mem.redisBytesPerConnection) / 1e6 : NaN;
+
+  const m = p.mariadb;
+  const dbCores = (cpu.mariadb * rate) / 1000;
+  const primaryMaxRate = (1000 * A.primaryCores * coreBudget) / cpu.mariadb;
+  const dbStatements = (m.Questions ?? 0) * rate;
+
+  const g = inputs.group;
+  const groupDeliveries = rate * (1 - A.groupShare) + rate * A.groupShare * A.groupOnlineMembers;
+  const groupPushCores = g ? (groupDeliveries * g.cpuMsPerDelivery.push) / 1000 / coreBudget : NaN;
+
+  const run = inputs.run;
+  return {
+    stamp: run.stamp,
+    machine: `${run.cores} cores (${run.cpu}), ${num(run.memGb)} GB, Node ${run.node}`,
+    benchArgs: Object.entries(run.args)
+      .filter(([, v]) => v !== undefined && v !== false)
+      .map(([k, v]) => (v === true ? `--${k}` : `--${k} ${v}`))
+      .join(' '),
+    users: int(A.users),
+    rate: int(rate),
+    utilisation: pct(A.utilisation),
+    machineCores: A.machineCores,
+    pushNodeMemoryGb: A.pushNodeMemoryGb,
+    primaryCores: A.primaryCores,
+    redisNetworkGbit: A.redisNetworkGbit,
+    mode: p.mode,
+    benchPushNodes: p.pushNodes,
+    stepRate: int(p.rate),
+    stepAchieved: int(p.achieved),
+    stepSeconds: p.seconds,
+    stepMessages: int(p.messages),
+    stepHeld: p.holds ? 'held (p99 ≤ 50 ms, nothing lost)' : 'did NOT hold: the figures below are from a step that failed its latency or loss target',
+    stepP50: num(p.p50Ms),
+    stepP99: num(p.p99Ms),
+    cpuTable: table(
+      ['role', 'CPU ms per message (measured)', 'cores at the target, 100% busy', `cores at ${pct(coreBudget)}`],
+      [
+        ['platform', cpu.platform],
+        ['push nodes (all)', cpu.push],
+        ['MariaDB', cpu.mariadb],
+        ['Redis', cpu.redis],
+        ['load generator (every user)', cpu.loadGenerator],
+      ].map(([role, ms]) => [role, num(ms), num((ms * rate) / 1000), num(cores(ms))]),
+    ),
+    platformCores: num(platformCores),
+    platformMachines,
+    pushMsPerDelivery: num(pushMsPerDelivery),
+    kbPerConnection: mem ? num(mem.kbPerConnection) : 'n/a',
+    memoryConnections: mem ? int(mem.connections) : 'n/a',
+    connectionsByMemory: int(connectionsByMemory),
+    receivedPerUser: num(receivedPerUser),
+    connectionsByCpu: int(connectionsByCpu),
+    pushLimitedBy: connectionsByMemory <= connectionsByCpu ? 'memory' : 'CPU',
+    perPushNode: int(perPushNode),
+    pushNodes: int(pushNodes),
+    pushMachines,
+    ...redisTables(p, inputs.redisBenchmark),
+    redisCommandsPerMessage: num(redisCommands),
+    redisOpsPerSecond: int(redisCommands * rate),
+    redisCpuUs: num(1000 * cpu.redis),
+    redisCoreShare: num(redisCoreShare),
+    redisMaxRate: int(redisMaxRate),
+    redisShards: Math.ceil(rate / redisMaxRate),
+    redisBytesIn: num(p.redis.netInputBytes),
+    redisBytesOut: num(p.redis.netOutputBytes),
+    redisMbPerSecond: mb(redisBytes * rate),
+    redisGbit: num(redisGbit),
+    redisNetworkShare: pct(redisGbit / A.redisNetworkGbit),
+    redisBytesPerConnection: mem ? num(mem.redisBytesPerConnection) : 'n/a',
+    routesMb: num(routesMb),
+    mariadbTable: mariadbTable(m),
+    dbStatementsPerSecond: int(dbStatements),
+    dbCpuMs: num(cpu.mariadb),
+    dbCores: num(dbCores),
+    primaryMaxRate: int(primaryMaxRate),
+    primaryShare: pct(rate / primaryMaxRate),
+    primaryFsyncs: int((m.Innodb_data_fsyncs ?? 0) * rate),
+    primaryRedoMb: mb((m.Innodb_os_log_written ?? 0) * rate),
+    clientIn: num(p.clientBytes.read),
+    clientOut: num(p.clientBytes.write),
+    clientMbPerSecond: mb((p.clientBytes.read + p.clientBytes.write) * rate),
+    groupSection: g
+      ? [
+          `Measured with one group of ${int(g.members)} members (${int(g.recipients)} online recipients besides the sender), ` +
+            `${g.messages} messages, ${int(g.deliveries)} deliveries; p99 to every member ${num(g.p99Ms)} ms. Per delivery to one recipient:`,
+          '',
+          table(
+            ['platform CPU ms', 'push CPU ms', 'MariaDB CPU ms', 'Redis CPU ms', 'Redis commands', 'Redis bytes', 'MariaDB statements', 'client bytes read'],
+            [[g.cpuMsPerDelivery.platform, g.cpuMsPerDelivery.push, g.cpuMsPerDelivery.mariadb, g.cpuMsPerDelivery.redis, g.redisCommandsPerDelivery, g.redisBytesPerDelivery, g.mariadbStatementsPerDelivery, g.clientBytes.read].map((x) => num(x))],
+          ),
+          '',
+          `Example: if ${pct(A.groupShare)} of the ${int(rate)} messages/s went to groups with ${A.groupOnlineMembers} online members, ` +
+            `the push tier would deliver ${int(groupDeliveries)} messages/s instead of ${int(rate)}, and at the group's push CPU per delivery ` +
+            `need ${num(groupPushCores)} cores for that alone (${Math.ceil(groupPushCores / A.machineCores)} machines of ${A.machineCores} cores). ` +
+            'Fan-out, not the send rate, sizes the push tier once groups are common; the platform and the database pay once per message.',
+        ].join('\n')
+      : '(no group results in this run)',
+  };
+}
