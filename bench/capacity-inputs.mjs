@@ -27,8 +27,12 @@ function clientBytes(counters) {
 
 const round = (x, digits = 4) => (Number.isFinite(x) ? Number(x.toPrecision(digits)) : null);
 /** Every number of a plain object rounded to 4 significant digits, so the committed input stays readable. */
-const rounded = (value) =>
-  typeof value === 'number' ? round(value) : value && typeof value === 'object' ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, rounded(v)])) : value;
+function rounded(value) {
+  if (typeof value === 'number') return round(value);
+  if (Array.isArray(value)) return value.map(rounded);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, rounded(v)]));
+  return value;
+}
 
 function privateInputs(run) {
   const measured = run.steps.filter((s) => s.perMessage);

@@ -26,9 +26,12 @@ function newestPrivateResults() {
   return path.join(dir, files.at(-1));
 }
 
-/** Fills each `{{name}}` of the template; a name the model does not give is an error, not a blank. */
+/**
+ * Fills each `{{name}}` of the template (its leading comment, which is for its editors, left out); a name the model
+ * does not give is an error, not a blank.
+ */
 function render(template, values) {
-  return template.replace(/\{\{(\w+)\}\}/g, (_, name) => {
+  return template.replace(/^<!--[\s\S]*?-->\n/, '').replace(/\{\{(\w+)\}\}/g, (_, name) => {
     if (!(name in values)) throw new Error(`template asks for {{${name}}}, which the model does not give`);
     return values[name];
   });

@@ -15,11 +15,14 @@ const MARIADB_STATUS = [
   'Com_begin',
   'Com_commit',
   'Com_rollback',
+  // Rows by handler call (MariaDB 10.11 has no Innodb_rows_* counters): written, updated, deleted, read by index
+  // lookup, by index range step, by table scan step.
   'Handler_write',
-  'Innodb_rows_inserted',
-  'Innodb_rows_updated',
-  'Innodb_rows_deleted',
-  'Innodb_rows_read',
+  'Handler_update',
+  'Handler_delete',
+  'Handler_read_key',
+  'Handler_read_next',
+  'Handler_read_rnd_next',
   'Innodb_os_log_written',
   'Innodb_data_fsyncs',
   'Bytes_received',
