@@ -22,6 +22,12 @@ export const ASSUMPTIONS = {
   groupOnlineMembers: 100,
 };
 
+/**
+ * Events the push tier sends per private message with both users online: one to the recipient, and the echo to the
+ * sender's own connection (every terminal of both users gets the message; bench/load.mjs receives and skips the echo).
+ */
+const DELIVERIES_PER_PRIVATE_MESSAGE = 2;
+
 const int = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : 'n/a');
 const num = (x, digits = 3) => {
   if (!Number.isFinite(x)) return 'n/a';
@@ -90,8 +96,8 @@ export function model(inputs) {
   const platformMachines = Math.ceil(platformCores / A.machineCores) + 1;
 
   // A push node is one process: its connections are bounded by memory, and by the CPU of what they receive.
-  const deliveriesPerSecond = rate; // private: one recipient each (the sender's other terminals aside)
-  const pushMsPerDelivery = cpu.push;
+  const deliveriesPerSecond = rate * DELIVERIES_PER_PRIVATE_MESSAGE;
+  const pushMsPerDelivery = cpu.push / DELIVERIES_PER_PRIVATE_MESSAGE;
   const mem = inputs.memory;
   const connectionsByMemory = mem ? (A.pushNodeMemoryGb * 2 ** 20) / mem.kbPerConnection : NaN;
   const receivedPerUser = deliveriesPerSecond / A.users;
@@ -159,6 +165,7 @@ export function model(inputs) {
     memoryConnections: mem ? int(mem.connections) : 'n/a',
     connectionsByMemory: int(connectionsByMemory),
     receivedPerUser: num(receivedPerUser),
+    deliveriesPerMessage: DELIVERIES_PER_PRIVATE_MESSAGE,
     connectionsByCpu: int(connectionsByCpu),
     pushLimitedBy: connectionsByMemory <= connectionsByCpu ? 'memory' : 'CPU',
     perPushNode: int(perPushNode),
