@@ -50,6 +50,7 @@ function privateInputs(run) {
     holds: step.holds,
     p50Ms: step.p50,
     p99Ms: step.p99,
+    loadAverage: step.loadAverage,
     cpuMsPerMessage: cpuMsPer(step.cpu.processes, step.issued),
     redis: { commands: c.redis.calls, usec: c.redis.usec, netInputBytes: c.redis.netInputBytes, netOutputBytes: c.redis.netOutputBytes },
     mariadb: c.mariadb,

@@ -125,6 +125,7 @@ export function model(inputs) {
   const run = inputs.run;
   return {
     stamp: run.stamp,
+    cores: run.cores,
     machine: `${run.cores} cores (${run.cpu}), ${num(run.memGb)} GB, Node ${run.node}`,
     benchArgs: Object.entries(run.args)
       .filter(([, v]) => v !== undefined && v !== false)
@@ -148,6 +149,7 @@ export function model(inputs) {
       : 'the highest rate of the run; NO step held (p99 ≤ 50 ms, nothing lost, at least 97% achieved), so these costs were measured on an overloaded machine',
     stepP50: num(p.p50Ms),
     stepP99: num(p.p99Ms),
+    stepLoad: p.loadAverage == null ? 'not recorded' : num(p.loadAverage),
     cpuTable: table(
       ['role', 'CPU ms per message (measured)', 'cores at the target, 100% busy', `cores at ${pct(coreBudget)}`],
       [

@@ -55,6 +55,8 @@ export async function privateScenario(cluster, { label, pairs: pairCount, rates,
     const q0 = await cluster.questions();
     const r0 = await redisCommandStats(cluster.redisUrl);
     const c0 = await readCounters(cluster, procs);
+    // Whatever else ran on the machine meanwhile (1-minute load average at the start), since it inflates CPU per message.
+    const loadAverage = os.loadavg()[0];
     const before = cpuSnapshot(procs);
     const r = await load.call('private', { run: `${label}${i}`, pairs: keyPairs, rate, seconds });
     const cpu = cpuRows(procs, before, cpuSnapshot(procs));
@@ -90,6 +92,7 @@ export async function privateScenario(cluster, { label, pairs: pairCount, rates,
       redisCpuMsPerMsg: (1000 * cpuOf('redis')) / r.issued,
       redisCommands: redisCmds,
       perMessage: countersPer(c0, c1, r.issued),
+      loadAverage,
       loadGenerator: { maxInflight: r.maxInflightSeen, heldBack: r.skippedForInflight, drainSeconds: r.drainSeconds, loopDelayP99: r.loopDelayP99 },
       cpu: { wallSeconds: cpu.wall, processes: cpu.rows.map(([name, pid, s, p]) => ({ name, pid, seconds: s, pctOfCore: p })) },
     };
