@@ -1,5 +1,6 @@
 // The arithmetic of the capacity model: measured per-message costs (docs/capacity-input.json) times the target
 // load, against stated assumptions about machines. Returns the values docs/capacity.template.md names.
+import { cpuTable, groupTable, int, mariadbTable, mb, num, pct, redisCeilingTable, redisCommandTable, stepsTable } from './capacity-tables.mjs';
 
 /** The deployment the model sizes, and what it assumes about machines. Changing one changes the document. */
 export const ASSUMPTIONS = {
@@ -38,59 +39,7 @@ const STEP_CHOICE = {
   highest: 'the highest rate of the run; NO step even carried its load, so these costs were measured on an overloaded machine',
 };
 
-const int = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : 'n/a');
-const num = (x, digits = 3) => {
-  if (!Number.isFinite(x)) return 'n/a';
-  if (x !== 0 && Math.abs(x) < 0.01) return x.toPrecision(2);
-  return Number(x.toPrecision(digits)).toLocaleString('en-US', { maximumFractionDigits: 3 });
-};
-const mb = (bytes) => num(bytes / 1e6);
-const pct = (x) => `${num(100 * x)}%`;
 const sum = (o) => Object.values(o ?? {}).reduce((s, n) => s + n, 0);
-
-/** A markdown table from a header and rows. */
-function table(header, rows) {
-  return [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
-}
-
-function redisTables(p, bench) {
-  const commands = Object.entries(p.redis.commands).sort((a, b) => b[1] - a[1]);
-  const perMessage = table(
-    ['command', 'calls per message', 'Redis µs per message (INFO commandstats)', 'calls/s at the target'],
-    commands.map(([cmd, calls]) => [cmd, num(calls), num(p.redis.usec[cmd] ?? 0), int(calls * ASSUMPTIONS.messagesPerSecond)]),
-  );
-  const ceiling = bench
-    ? table(['command', 'unpipelined /s', '16-deep pipelines /s'], bench.commands.map((c) => [c.name, int(c.unpipelined), int(c.pipelined16)]))
-    : '(not measured in this run: add the ceiling scenario)';
-  return { redisCommandTable: perMessage, redisCeilingTable: ceiling };
-}
-
-function mariadbTable(m) {
-  const rows = [
-    ['statements (Questions)', 'Questions'],
-    ['SELECT', 'Com_select'],
-    ['INSERT', 'Com_insert'],
-    ['UPDATE', 'Com_update'],
-    ['DELETE', 'Com_delete'],
-    ['BEGIN', 'Com_begin'],
-    ['COMMIT', 'Com_commit'],
-    ['ROLLBACK', 'Com_rollback'],
-    ['rows written', 'Handler_write'],
-    ['rows updated', 'Handler_update'],
-    ['rows deleted', 'Handler_delete'],
-    ['rows looked up by key', 'Handler_read_key'],
-    ['rows read by index range', 'Handler_read_next'],
-    ['rows read by table scan', 'Handler_read_rnd_next'],
-    ['redo bytes written', 'Innodb_os_log_written'],
-    ['fsyncs', 'Innodb_data_fsyncs'],
-    ['bytes received from clients', 'Bytes_received'],
-    ['bytes sent to clients', 'Bytes_sent'],
-  ];
-  return table(
-    ['per message', 'status variable', 'measured', 'per second at the target'],
-    rows.map(([what, key]) => [what, `\`${key}\``, num(m[key] ?? 0), int((m[key] ?? 0) * ASSUMPTIONS.messagesPerSecond)]),
-  );
-}
 
 /** The template's values from the inputs. */
 export function model(inputs) {
@@ -163,29 +112,11 @@ export function model(inputs) {
     stepSeconds: p.seconds,
     stepMessages: int(p.messages),
     stepChoice: STEP_CHOICE[p.chosenBecause],
-    stepsTable: table(
-      ['offered /s', 'achieved /s', 'held', 'p99 ms', 'platform CPU ms', 'push CPU ms', 'MariaDB CPU ms', 'Redis CPU ms', 'statements', 'messages per COMMIT', 'Redis commands'],
-      p.steps.map((s) => [
-        int(s.rate),
-        int(s.achieved),
-        s.holds ? 'yes' : 'no',
-        num(s.p99Ms),
-        ...[s.platformCpuMs, s.pushCpuMs, s.mariadbCpuMs, s.redisCpuMs, s.statements, s.messagesPerCommit, s.redisCommands].map((x) => num(x)),
-      ]),
-    ),
+    stepsTable: stepsTable(p.steps),
     stepP50: num(p.p50Ms),
     stepP99: num(p.p99Ms),
     stepLoad: p.loadAverage == null ? 'not recorded' : num(p.loadAverage),
-    cpuTable: table(
-      ['role', 'CPU ms per message (measured)', 'cores at the target, 100% busy', `cores at ${pct(coreBudget)}`],
-      [
-        ['platform', cpu.platform],
-        ['push nodes (all)', cpu.push],
-        ['MariaDB', cpu.mariadb],
-        ['Redis', cpu.redis],
-        ['load generator (every user)', cpu.loadGenerator],
-      ].map(([role, ms]) => [role, num(ms), num((ms * rate) / 1000), num(cores(ms))]),
-    ),
+    cpuTable: cpuTable(cpu, rate, coreBudget),
     platformCores: num(platformCores),
     platformMachines,
     pushMsPerDelivery: num(pushMsPerDelivery),
@@ -199,7 +130,8 @@ export function model(inputs) {
     perPushNode: int(perPushNode),
     pushNodes: int(pushNodes),
     pushMachines,
-    ...redisTables(p, inputs.redisBenchmark),
+    redisCommandTable: redisCommandTable(p.redis, rate),
+    redisCeilingTable: redisCeilingTable(inputs.redisBenchmark),
     redisCommandsPerMessage: num(redisCommands),
     redisOpsPerSecond: int(redisCommands * rate),
     redisCpuUs: num(1000 * cpu.redis),
@@ -216,7 +148,7 @@ export function model(inputs) {
     redisNetworkShare: pct(redisGbit / A.redisNetworkGbit),
     redisBytesPerConnection: mem ? num(mem.redisBytesPerConnection) : 'n/a',
     routesMb: num(routesMb),
-    mariadbTable: mariadbTable(m),
+    mariadbTable: mariadbTable(m, rate),
     dbStatementsPerSecond: int(dbStatements),
     messagesPerCommit: num(1 / (m.Com_commit ?? NaN)),
     selectsOutsideBatches: num((m.Com_select ?? 0) - (m.Com_commit ?? 0)),
@@ -235,10 +167,7 @@ export function model(inputs) {
           `Measured with one group of ${int(g.members)} members (${int(g.recipients)} online recipients besides the sender), ` +
             `${g.messages} messages, ${int(g.deliveries)} deliveries; p99 to every member ${num(g.p99Ms)} ms. Per delivery to one recipient:`,
           '',
-          table(
-            ['platform CPU ms', 'push CPU ms', 'MariaDB CPU ms', 'Redis CPU ms', 'Redis commands', 'Redis bytes', 'MariaDB statements', 'client bytes read'],
-            [[g.cpuMsPerDelivery.platform, g.cpuMsPerDelivery.push, g.cpuMsPerDelivery.mariadb, g.cpuMsPerDelivery.redis, g.redisCommandsPerDelivery, g.redisBytesPerDelivery, g.mariadbStatementsPerDelivery, g.clientBytes.read].map((x) => num(x))],
-          ),
+          groupTable(g),
           '',
           `Example: if ${pct(A.groupShare)} of the ${int(rate)} messages/s went to groups with ${A.groupOnlineMembers} online members, ` +
             `the push tier would send ${int(privateEvents + groupEvents)} events/s instead of ${int(deliveriesPerSecond)}; at the private ` +
