@@ -60,6 +60,8 @@ function stepSummary(s) {
     achieved: s.achieved,
     holds: s.holds,
     p99Ms: s.p99,
+    // Share of one core over the step's wall time (sending and draining), as the bench's CPU table shows it.
+    platformCoreShare: (cpu.platform * s.issued) / 1000 / s.cpu.wallSeconds,
     platformCpuMs: cpu.platform,
     pushCpuMs: cpu.push,
     mariadbCpuMs: cpu.mariadb,

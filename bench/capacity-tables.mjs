@@ -24,12 +24,13 @@ export function table(header, rows) {
 /** Every private step's main costs per message. */
 export function stepsTable(steps) {
   return table(
-    ['offered /s', 'achieved /s', 'held', 'p99 ms', 'platform CPU ms', 'push CPU ms', 'MariaDB CPU ms', 'Redis CPU ms', 'statements', 'messages per COMMIT', 'Redis commands'],
+    ['offered /s', 'achieved /s', 'held', 'p99 ms', 'platform % of a core', 'platform CPU ms', 'push CPU ms', 'MariaDB CPU ms', 'Redis CPU ms', 'statements', 'messages per COMMIT', 'Redis commands'],
     steps.map((s) => [
       int(s.rate),
       int(s.achieved),
       s.holds ? 'yes' : 'no',
       num(s.p99Ms),
+      pct(s.platformCoreShare),
       ...[s.platformCpuMs, s.pushCpuMs, s.mariadbCpuMs, s.redisCpuMs, s.statements, s.messagesPerCommit, s.redisCommands].map((x) => num(x)),
     ]),
   );
