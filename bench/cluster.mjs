@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
+import { mariadbPid } from './counters.mjs';
 import { cpuSeconds, freePort, pidOf, Seeder, sleep, startNode } from './lib.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -153,6 +154,8 @@ export class Cluster {
         `redis ${this.redis ? `private pid ${this.redis.pid}` : `shared ${this.redisUrl}`}, database ${this.dbName}`,
     );
     this.conn = await mysql.createConnection({ ...this.mysqlConn, database: this.dbName });
+    // By its pid file: `pidof` picks any one mariadbd, and a private one (BENCH_MYSQL_URL) may run beside the shared one.
+    this.dbPid = await mariadbPid(this.conn);
     this.seeder = new Seeder(this.conn, this.jwtSecret);
     this.load = this.addLoad();
     return this;
@@ -188,8 +191,8 @@ export class Cluster {
   /** [name, pid] of every process whose CPU a step reports: ours, then the shared MariaDB and the Redis. */
   cpuProcesses() {
     const list = [[this.platform.name, this.platform.pid], ...this.pushes.map((n) => [n.name, n.pid]), ['load generator', this.load.pid]];
-    const db = pidOf('mariadbd', 'mysqld');
-    if (db) list.push(['mariadb (shared)', db]);
+    const db = this.dbPid ?? pidOf('mariadbd', 'mysqld');
+    if (db) list.push([process.env.BENCH_MYSQL_URL ? 'mariadb (BENCH_MYSQL_URL)' : 'mariadb (shared)', db]);
     const redis = this.redis?.pid ?? pidOf('redis-server');
     if (redis) list.push([this.redis ? 'redis (private)' : 'redis (shared)', redis]);
     return list;

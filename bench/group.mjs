@@ -1,5 +1,6 @@
 // One group of many members, all online over the push nodes: each message's latency to every member.
 import { cpuRows, cpuSnapshot } from './cluster.mjs';
+import { countersPer, readCounters } from './counters.mjs';
 import { gql, ms, pct, sleep, table } from './lib.mjs';
 
 /** @param {{ members: number, messages: number }} options */
@@ -26,6 +27,7 @@ export async function groupScenario(cluster, { members: memberCount, messages })
   console.log(`connected ${connected.ok}/${users.length} subscribed sockets in ${(connected.ms / 1000).toFixed(1)} s (${connected.failed} failed)`);
   await sleep(2000);
   const procs = cluster.cpuProcesses();
+  const c0 = await readCounters(cluster, procs);
   const before = cpuSnapshot(procs);
   const r = await load.call('group', {
     run: 'grp',
@@ -35,6 +37,7 @@ export async function groupScenario(cluster, { members: memberCount, messages })
     count: messages,
   });
   const cpu = cpuRows(procs, before, cpuSnapshot(procs));
+  const c1 = await readCounters(cluster, procs);
   table(
     `group: each message, ${r.recipients} online recipients besides the sender`,
     ['#', 'HTTP ms', 'reached', 'of', 'p50 ms', 'last ms', 'sender echo ms'],
@@ -55,6 +58,9 @@ export async function groupScenario(cluster, { members: memberCount, messages })
     max: r.latency.at(-1),
     firstMessageLast: r.perMessage[0]?.max,
     perMessage: r.perMessage,
+    // What the sends cost in all, per delivery to a recipient (the model's fan-out costs).
+    cpu: { wallSeconds: cpu.wall, processes: cpu.rows.map(([name, pid, seconds]) => ({ name, pid, seconds })) },
+    perDelivery: countersPer(c0, c1, r.latency.length),
   };
   table(
     `group summary (${cluster.mode} mode): per-recipient latency over all messages`,

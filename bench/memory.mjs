@@ -2,6 +2,7 @@
 // Each connection costs the push node one file descriptor and the load generator one more, so the counts that
 // this machine allows are worked out first and any shortfall is printed with its cause.
 import { readFileSync } from 'node:fs';
+import { redisUsedMemory } from './counters.mjs';
 import { heapKb, memoryKb, openFileLimit, sleep, table } from './lib.mjs';
 
 /** Descriptors a process keeps for itself besides the sockets counted (its listeners, DB and Redis, libraries). */
@@ -48,6 +49,7 @@ export async function memoryScenario(cluster, { connections: asked }) {
   await sleep(3000);
   const before = memoryKb(push.pid);
   const heapBefore = await heapKb(push.url);
+  const redisBefore = await redisUsedMemory(cluster.redisUrl);
   const checkpoints = [...new Set([Math.min(10_000, n), n])];
   const samples = [];
   let open = 0;
@@ -71,8 +73,10 @@ export async function memoryScenario(cluster, { connections: asked }) {
       await sleep((wait - (samples.at(-1)?.upTo === upTo ? samples.at(-1).wait : 0)) * 1000);
       const m = memoryKb(push.pid);
       const heap = await heapKb(push.url);
+      // Redis holds each connection's routing record (and the node's user set): its size per connection.
+      const redisBytesPerConnection = ((await redisUsedMemory(cluster.redisUrl)) - redisBefore) / open;
       samples.push({
-        upTo, open, wait, rssKb: m.rss, hwmKb: m.hwm, kbPerConnection: (m.rss - before.rss) / open,
+        upTo, open, wait, rssKb: m.rss, hwmKb: m.hwm, kbPerConnection: (m.rss - before.rss) / open, redisBytesPerConnection,
         heapKbPerConnection: (heap.heapUsed - heapBefore.heapUsed) / open, externalKbPerConnection: (heap.external - heapBefore.external) / open,
       });
     }

@@ -2,6 +2,7 @@
 // nodes: fixed-rate steps (or a sweep that stops after two failing steps in a row), latency at the recipient.
 import os from 'node:os';
 import { cpuRows, cpuSnapshot, redisCommandStats } from './cluster.mjs';
+import { countersPer, readCounters } from './counters.mjs';
 import { ms, pct, sleep, table } from './lib.mjs';
 
 /** A step "holds" when it delivers everything at p99 <= 50 ms, without errors, at >= 97% of the offered rate. */
@@ -53,9 +54,13 @@ export async function privateScenario(cluster, { label, pairs: pairCount, rates,
     console.log(`step ${i + 1}/${rates.length}: ${rate}/s for ${seconds} s (${where})`);
     const q0 = await cluster.questions();
     const r0 = await redisCommandStats(cluster.redisUrl);
+    const c0 = await readCounters(cluster, procs);
+    // Whatever else ran on the machine meanwhile (1-minute load average at the start), since it inflates CPU per message.
+    const loadAverage = os.loadavg()[0];
     const before = cpuSnapshot(procs);
     const r = await load.call('private', { run: `${label}${i}`, pairs: keyPairs, rate, seconds });
     const cpu = cpuRows(procs, before, cpuSnapshot(procs));
+    const c1 = await readCounters(cluster, procs);
     const redisCmds = commandDelta(r0, await redisCommandStats(cluster.redisUrl));
     const statements = (await cluster.questions()) - q0 - 1;
     const redisTotal = Object.values(redisCmds).reduce((s, n) => s + n, 0);
@@ -86,6 +91,8 @@ export async function privateScenario(cluster, { label, pairs: pairCount, rates,
       redisCommandsPerMsgPerNode: redisTotal / r.issued / pushes.length,
       redisCpuMsPerMsg: (1000 * cpuOf('redis')) / r.issued,
       redisCommands: redisCmds,
+      perMessage: countersPer(c0, c1, r.issued),
+      loadAverage,
       loadGenerator: { maxInflight: r.maxInflightSeen, heldBack: r.skippedForInflight, drainSeconds: r.drainSeconds, loopDelayP99: r.loopDelayP99 },
       cpu: { wallSeconds: cpu.wall, processes: cpu.rows.map(([name, pid, s, p]) => ({ name, pid, seconds: s, pctOfCore: p })) },
     };

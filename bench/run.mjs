@@ -7,6 +7,7 @@
 // --sweep: steps 100,250,500,1000,1500,2000,2500,3000,4000 (or --rate's), stopping after two failing steps in a row.
 // --compare ejabberd (implies --sweep unless --rate is given): once every process of ours has stopped, runs
 // ../shared/anchors/ejabberd-sql/run.sh at the same rates and step length and prints the ratio of highest rates held.
+// --scenario ceiling (not in all): redis-benchmark of queue mode's commands on the cluster's Redis, for bench/capacity.mjs.
 // --client: what every simulated user is: sdk (the default), a client of the SDK (client/sdk) as an app runs
 // it, or raw, the bare protocol client that selects only what the bench reads: see bench/load.mjs.
 // Each (mode, nodes) pair gets a fresh cluster running every scenario asked for. JSON results go to bench/results/.
@@ -17,6 +18,7 @@
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+import { ceilingScenario } from './ceiling.mjs';
 import { Cluster } from './cluster.mjs';
 import { compareTable, runEjabberd } from './ejabberd.mjs';
 import { groupScenario } from './group.mjs';
@@ -46,7 +48,7 @@ const { values: args } = parseArgs({
 });
 const list = (s) => s.split(',').map((x) => x.trim()).filter(Boolean);
 const scenarios = args.scenario === 'all' ? ['private', 'latency', 'group', 'memory'] : list(args.scenario);
-for (const s of scenarios) if (!['private', 'latency', 'memory', 'group'].includes(s)) throw new Error(`unknown scenario ${s}`);
+for (const s of scenarios) if (!['private', 'latency', 'memory', 'group', 'ceiling'].includes(s)) throw new Error(`unknown scenario ${s}`);
 const modes = list(args.mode);
 for (const m of modes) if (!['queue', 'pubsub'].includes(m)) throw new Error('--mode takes queue, pubsub or both');
 const nodeCounts = list(args.nodes).map(Number);
@@ -62,7 +64,7 @@ const stamp = new Date().toISOString().slice(0, 19).replace(/:/g, '-');
 const meta = { stamp, args, cores: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, memGb: os.totalmem() / 2 ** 30 };
 
 /** scenario -> list of results, one per cluster; each written to bench/results/ as soon as it is known. */
-const results = { private: [], latency: [], group: [], memory: [] };
+const results = { private: [], latency: [], group: [], memory: [], ceiling: [] };
 function record(name, value) {
   results[name].push(value);
   console.log(`results: ${writeResult(stamp, name, { ...meta, runs: results[name] })}`);
@@ -97,6 +99,7 @@ async function runCluster(mode, pushNodes) {
       }
       if (s === 'group') record(s, await groupScenario(current, { members: Number(args.members), messages: Number(args['group-messages']) }));
       if (s === 'memory') record(s, await memoryScenario(current, { connections: Number(args.connections) }));
+      if (s === 'ceiling') record(s, await ceilingScenario(current, { requests: 100_000 }));
     }
     for (const n of current.nodes) {
       const warnings = n.logs.filter((l) => /"level":(40|50|60)/.test(l));
