@@ -32,13 +32,19 @@ export interface Adapters {
   queueLength?: () => Promise<number>;
   /**
    * Calls `listener` each time a connection to Redis that events arrive or are sent through (commands, and
-   * the subscriber or the queue's blocking connection) is back after it was lost (never without Redis):
-   * whatever was delivered meanwhile may have been lost.
+   * the subscriber or the queue's blocking connection) is back after it was lost (never without Redis).
+   * `lost` is true when what Redis held or carried for this node meanwhile may be gone: the Redis server is
+   * not the one it was (a restart or a fail-over: its run_id changed, and its queues and routes with it), or
+   * the pub/sub subscriber was away while events were published. A connection that was merely cut or
+   * stalled finds its queue as it left it, and `lost` is false.
    */
-  onReconnect(listener: () => void): void;
+  onReconnect(listener: (lost: boolean) => void): void;
   /** Closes the engine, then the connections the adapters opened. */
   close(): Promise<void>;
 }
+
+/** How long a command may wait for its answer before it fails (its caller then holds or refuses the work). */
+const COMMAND_TIMEOUT_MS = 5000;
 
 /**
  * A Redis connection that fails commands at once while Redis is away instead of queueing them: a mutation
@@ -49,6 +55,10 @@ async function connect(url: string, name: string, log: Logger, onBack?: () => vo
     lazyConnect: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
+    // A script sent through auto-pipelining while the connection is being re-established is neither written
+    // nor refused (ioredis#1511): without a deadline the send waiting on it would hang until Redis is back.
+    // Not on the queue's connection, whose BLPOP waits by design.
+    commandTimeout: name === 'im-queue' ? undefined : COMMAND_TIMEOUT_MS,
     connectionName: name,
     // Commands issued in the same tick (rate-limit scripts of concurrent sends, lookups, pushes) leave in one write.
     enableAutoPipelining: true,
@@ -78,9 +88,24 @@ export async function createAdapters(config: Config, log: Logger, metrics: Metri
     return { engine, limiters: new MemoryRateLimiters(), connections: [], onReconnect: () => undefined, close: () => engine.close() };
   }
   const url = config.redisUrl;
-  const reconnectListeners: Array<() => void> = [];
-  const reconnected = () => reconnectListeners.forEach((listener) => listener());
+  const reconnectListeners: Array<(lost: boolean) => void> = [];
+  const tell = (lost: boolean) => reconnectListeners.forEach((listener) => listener(lost));
+  // The server this node last saw, shared by its connections: the first of them back after a restart tells.
+  let serverRunId: string | undefined;
+  const runIdOf = async (connection: Redis) => /^run_id:(\w+)/m.exec(await connection.info('server'))?.[1];
+  // Asked on the command connection whichever came back: the queue's connection may be blocked in BLPOP.
+  const reconnected = () =>
+    void runIdOf(redis).then(
+      (runId) => {
+        const replaced = runId !== serverRunId;
+        serverRunId = runId;
+        tell(replaced);
+      },
+      // Gone again before it answered: the next 'ready' asks again.
+      (err: unknown) => log.warn({ err }, 'could not read the Redis server id after a reconnect'),
+    );
   const redis = await connect(url, 'im-commands', log, reconnected);
+  serverRunId = await runIdOf(redis);
   const keyPrefix = config.redisKeyPrefix;
   const nodeId = config.nodeId ?? (await RedisDeliveryEngine.allocateNodeId(redis, keyPrefix));
   const liveness = new RedisNodeLiveness({
@@ -101,7 +126,7 @@ export async function createAdapters(config: Config, log: Logger, metrics: Metri
   let queueLength: (() => Promise<number>) | undefined;
   if (config.deliveryMode === 'pubsub') {
     // One RedisPubSub per process, on connections of its own (a subscriber connection can do nothing else).
-    const [publisher, subscriber] = await Promise.all([connect(url, 'im-publisher', log), connect(url, 'im-subscriber', log, reconnected)]);
+    const [publisher, subscriber] = await Promise.all([connect(url, 'im-publisher', log), connect(url, 'im-subscriber', log, () => tell(true))]);
     connections.push(publisher, subscriber);
     engine = new PubSubDeliveryEngine({ ...routes, pubsub: new RedisPubSub({ publisher, subscriber }) });
   } else {

@@ -42,9 +42,6 @@ import { UploadStore } from './uploads/uploads.store';
 import { UsersResolver } from './users/users.resolver';
 import { UsersService } from './users/users.service';
 
-/** How long after Redis is back a node's sockets are closed to catch up: the other processes' reconnect time. */
-const CATCH_UP_AFTER_REDIS_MS = 2000;
-
 /** A running node. */
 export interface App {
   /** e.g. http://127.0.0.1:4000 */
@@ -166,13 +163,21 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
           sessionRecheckMs: config.sessionRecheckSeconds * 1000,
           metrics,
         });
-  // SessionEndedEvents sent while Redis was away never arrived: the sockets of those sessions are found now.
-  if (ws) adapters.onReconnect(() => void ws.recheckSessions());
-  // Messages stored while Redis was away were never queued for delivery, and a Redis that restarted empty
-  // lost the queues: nothing would tell a recipient of a conversation gone quiet. Once Redis is back, this
-  // node's sockets are closed so that their clients reconnect and catch up; after a pause, so that the
-  // platform processes are back too and what is sent from then on is delivered live.
-  if (ws) adapters.onReconnect(() => void setTimeout(() => hub.closeAll(CloseCode.serviceRestart, 'Redis was away: reconnect and catch up'), CATCH_UP_AFTER_REDIS_MS).unref());
+  // Deliveries that failed while Redis was away go out again.
+  adapters.onReconnect(() => void notifier.retryHeld());
+  // SessionEndedEvents sent while Redis was away never arrived: the sockets of those sessions are found and
+  // closed first (4403: do not come back). Then, if Redis restarted empty and lost this node's queue (or the
+  // subscriber was away while events were published), nothing would tell a recipient of a conversation gone
+  // quiet: the other sockets are closed so that their clients reconnect and catch up.
+  if (ws) {
+    adapters.onReconnect(
+      (lost) =>
+        void ws
+          .recheckSessions()
+          .catch((err: unknown) => log.warn({ err }, 'could not re-check sessions after Redis came back'))
+          .then(() => lost && hub.closeAll(CloseCode.serviceRestart, 'Redis lost what it held for this node: reconnect and catch up')),
+    );
+  }
   if (config.role !== 'platform') {
     // The adapters' queue is not the one a supplied engine consumes.
     metrics.probe({ connections: () => hub.size, subscriptions: () => hub.streams, queueLength: overrides.engine ? undefined : adapters.queueLength });

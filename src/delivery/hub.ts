@@ -181,9 +181,14 @@ export class Hub {
     }
   };
 
-  /** Closes every local connection (shutdown). */
+  /**
+   * Closes every local connection (shutdown, or clients sent to catch up), but those already closing after
+   * their last events with a code of their own (a session that ended keeps its 4403).
+   */
   closeAll(code: number, reason: string): void {
-    for (const entry of this.byUser.values()) for (const connection of listOf(entry)) connection.close(code, reason);
+    for (const entry of this.byUser.values()) {
+      for (const connection of listOf(entry)) if (connection.closingWith === undefined) connection.close(code, reason);
+    }
   }
 
   private deliver(envelope: Envelope, connection: LocalConnection): void {
