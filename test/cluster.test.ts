@@ -25,18 +25,23 @@ describeCluster.each(['queue', 'pubsub'])('a cluster in %s mode: one platform no
     expect((await gql(cluster.api(), '{ __typename }')).data).toEqual({ __typename: 'Query' });
   });
 
-  it('should serve /metrics in every process, each counting its own role’s share of a message', async () => {
-    const [platformBefore, pushBefore] = await Promise.all([scrape(cluster.platform), scrape(cluster.push[1]!)]);
+  it('should serve /metrics in the platform and push processes, the push node counting what it consumed', async () => {
+    const stored = { conversation: 'private' };
+    const pushBefore = await scrape(cluster.push[1]!);
     const events = await listen(cluster.push[1]!, bob);
     const { id } = await sendText(alice, bob, 'counted');
     await events.next((e) => e.__typename === 'MessageEvent' && e.message.id === id);
-    const [platform, push] = await Promise.all([scrape(cluster.platform), scrape(cluster.push[1]!)]);
-    const stored = { conversation: 'private' };
-    expect(platform.count('im_messages_stored_total', stored) - platformBefore.count('im_messages_stored_total', stored)).toBe(1);
+    // The platform runs two workers on one port (IM_WORKERS defaults to the cores) and a scrape reaches either,
+    // so its counts are one worker's: exact deltas are metrics.test.ts's, on one process. Its shape is a
+    // platform's: the process metrics, no sockets, no queue.
+    const platform = await scrape(cluster.platform);
+    const push = await scrape(cluster.push[1]!);
+    expect(platform.find('process_start_time_seconds')).toBeGreaterThan(0);
+    expect(platform.find('im_ws_subscriptions')).toBeUndefined();
+    expect(platform.find('im_delivery_queue_length')).toBeUndefined();
     expect(push.count('im_messages_stored_total', stored)).toBe(0);
     expect(push.count('im_envelopes_consumed_total')).toBeGreaterThan(pushBefore.count('im_envelopes_consumed_total'));
     expect(push.find('im_ws_subscriptions')).toBeGreaterThanOrEqual(1);
-    expect(platform.find('im_ws_subscriptions')).toBeUndefined();
   });
 
   it('should end the older session on its push node when the same terminal logs in again', async () => {

@@ -5,7 +5,6 @@ import { freePort, killRedis, startRedis } from './support/redis-server';
 import { startServer, type TestServer } from './support/server';
 
 const describeRedis = process.env.TEST_REDIS_URL ? describe : describe.skip;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // A node in this process whose connections to its private redis-server go through a TCP proxy: cut, Redis
 // keeps every key (unlike a restart), and what failed meanwhile is the node's to send again.

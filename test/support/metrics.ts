@@ -1,5 +1,5 @@
 import type { Endpoint } from './client';
-import { raw } from './http';
+import http from 'node:http';
 
 /** One line of a scrape: a series and its value. */
 interface Sample {
@@ -36,10 +36,22 @@ export class Scrape {
   }
 }
 
-/** GET /metrics of `server` (or of its metrics port), failing unless it answers 200 in Prometheus' format. */
+/**
+ * GET /metrics of `server` (or of its metrics port), failing unless it answers 200 in Prometheus' format. Each
+ * scrape opens a connection of its own, as Prometheus does: where workers share a port, successive scrapes
+ * reach them in turn instead of the one a kept-alive connection belongs to.
+ */
 export async function scrape(server: Endpoint, token?: string): Promise<Scrape> {
-  const response = await raw(server, '/metrics', token ? { headers: { authorization: `Bearer ${token}` } } : undefined);
-  expect(response.status).toBe(200);
-  expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
-  return new Scrape(parse(response.text));
+  const { status, type, text } = await new Promise<{ status: number; type: string; text: string }>((resolve, reject) => {
+    const request = http.get(`${server.url}/metrics`, { agent: false, headers: token ? { authorization: `Bearer ${token}` } : {} }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, type: String(response.headers['content-type']), text }));
+    });
+    request.on('error', reject);
+  });
+  expect(status).toBe(200);
+  expect(type).toMatch(/^text\/plain; version=0\.0\.4/);
+  return new Scrape(parse(text));
 }
