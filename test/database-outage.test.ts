@@ -1,4 +1,6 @@
-import { befriend, gql, register, send } from './support/client';
+import WebSocket from 'ws';
+import { createImClient } from '../client/sdk';
+import { befriend, gql, ok, register, send } from './support/client';
 import { startProxy, type TcpProxy } from './support/proxy';
 import { startServer, testDialect, type TestServer } from './support/server';
 import { eventually } from './support/wait';
@@ -34,8 +36,28 @@ describeMysql('a server whose MariaDB goes away and comes back', () => {
     proxy.cut();
     const input = { toUserId: bob.id, content: 'while down', clientMessageId: 'outage-1' };
     const refused = await gql(server, 'mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }', { input }, alice.token);
-    expect(refused.errors?.[0]).toMatchObject({ message: 'The database is unavailable: try again shortly', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+    expect(refused.errors?.[0]).toMatchObject({ message: 'The database is unavailable: try again shortly', extensions: { code: 'INTERNAL_SERVER_ERROR', retryable: true } });
     proxy.restore();
     await eventually(async () => (await send(server, alice, bob, 'after', `outage-${Date.now()}`).then(() => true, () => false)), 20_000, 'a send accepted again');
+  }, 60_000);
+
+  it('should have an SDK client resend a send refused for the outage until it is stored once, with the same clientMessageId', async () => {
+    const alice = await register(server, 'dbsdk');
+    const bob = await register(server, 'dbsdk');
+    await befriend(server, alice, bob);
+    const sdk = createImClient({ url: `${server.url}/graphql`, wsUrl: server.wsUrl, webSocketImpl: WebSocket, backoff: { initialMs: 50, maxMs: 400 } });
+    try {
+      await sdk.login({ username: alice.username, password: 'correct horse battery' });
+      proxy.cut();
+      const sending = sdk.send({ toUserId: bob.id, content: 'through the outage', clientMessageId: 'outage-sdk' });
+      await new Promise((r) => setTimeout(r, 1500));
+      proxy.restore();
+      const stored = await sending;
+      const history = await ok(server, `query($id: ID!) { messages(conversationId: $id) { id content } }`, { id: stored.conversationId }, bob.token);
+      expect(history.messages.filter((m: { content: string }) => m.content === 'through the outage')).toEqual([{ id: stored.id, content: 'through the outage' }]);
+    } finally {
+      proxy.restore();
+      await sdk.close();
+    }
   }, 60_000);
 });

@@ -2,7 +2,8 @@
 export interface GraphQLErrorEntry {
   message: string;
   path?: ReadonlyArray<string | number>;
-  extensions?: { code?: string; field?: string; retryAfterMs?: number; [key: string]: unknown };
+  /** `retryable`: the server could not tell whether it carried the request out (its database was away): send it again. */
+  extensions?: { code?: string; field?: string; retryAfterMs?: number; retryable?: boolean; [key: string]: unknown };
 }
 
 /**
@@ -28,10 +29,13 @@ export class ImError extends Error {
 /** A failure with no GraphQL answer: worth retrying. */
 export const networkError = (message: string, retryAfterMs?: number): ImError => new ImError(message, 'NETWORK', true, retryAfterMs);
 
-/** The error of a GraphQL answer that carries errors; RATE_LIMITED is retryable after the wait it names. */
+/**
+ * The error of a GraphQL answer that carries errors; RATE_LIMITED is retryable after the wait it names, and
+ * so is an error the server marks `retryable` (its database was away, the outcome unknown).
+ */
 export function answerError(errors: readonly GraphQLErrorEntry[]): ImError {
   const first = errors[0]!;
   const code = first.extensions?.code ?? 'INTERNAL_SERVER_ERROR';
   const retryAfterMs = typeof first.extensions?.retryAfterMs === 'number' ? first.extensions.retryAfterMs : undefined;
-  return new ImError(first.message, code, code === 'RATE_LIMITED', retryAfterMs, errors);
+  return new ImError(first.message, code, code === 'RATE_LIMITED' || first.extensions?.retryable === true, retryAfterMs, errors);
 }

@@ -26,8 +26,9 @@ export function newClientMessageId(): string {
 /**
  * Sends with retries. The server stores a clientMessageId once per sender and answers a resend with the stored
  * message, so every retry carries the same id: a request whose answer was lost is retried without creating a
- * second message. Retried until the server answers: on network errors, 5xx and RATE_LIMITED (after the wait
- * the server names, else backoff); a GraphQL refusal (BAD_USER_INPUT, FORBIDDEN, …) rejects at once.
+ * second message. Retried until the server answers: on network errors, 5xx, RATE_LIMITED (after the wait the
+ * server names, else backoff) and errors marked retryable (the server's database was away); a GraphQL refusal
+ * (BAD_USER_INPUT, FORBIDDEN, …) rejects at once.
  */
 export class Outbox {
   constructor(private readonly hooks: OutboxHooks) {}

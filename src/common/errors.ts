@@ -68,6 +68,10 @@ export function formatError(
   }
   onInternal(original);
   // Still INTERNAL_SERVER_ERROR (the contract's codes are fixed), but saying why: an outage, not the request.
-  const message = isDatabaseUnreachable(original) ? 'The database is unavailable: try again shortly' : 'Internal server error';
-  return { message, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+  // Retryable, as a lost answer is: the connection may have dropped after COMMIT, so the request may have
+  // been carried out, and only a resend (with the same clientMessageId for a send) tells the client which.
+  if (isDatabaseUnreachable(original)) {
+    return { message: 'The database is unavailable: try again shortly', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR', retryable: true } };
+  }
+  return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
 }
