@@ -8,12 +8,11 @@
 // handed to an app twice, or when delivery never resumed. --short is the CI form: low rate, a few seconds per
 // phase, a short liveness window. JSON results go to bench/results/. Needs a built dist/ and, on the PATH,
 // redis-server, mariadbd and mariadb-install-db. The machine's shared MariaDB and Redis are never touched.
-import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { Cluster, startRedis } from './cluster.mjs';
 import { PrivateMariadb } from './drill-mariadb.mjs';
-import { sleep, table, writeResult } from './lib.mjs';
+import { lockHeld, sleep, table, writeResult } from './lib.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -152,15 +151,6 @@ function printErrors(node) {
     counts.set(message, (counts.get(message) ?? 0) + 1);
   }
   for (const [message, n] of counts) console.log(`${node.name} logged ${n} × ${message}`);
-}
-
-function lockHeld() {
-  try {
-    execFileSync('flock', ['-n', '/tmp/bench.lock', 'true']);
-    return false;
-  } catch {
-    return true;
-  }
 }
 
 let db;

@@ -145,6 +145,16 @@ export async function heapKb(url) {
   return { heapUsed: read('nodejs_heap_size_used_bytes'), external: read('nodejs_external_memory_bytes') };
 }
 
+/** True when some process holds /tmp/bench.lock (the figures of a run outside it may overlap another's). */
+export function lockHeld() {
+  try {
+    execFileSync('flock', ['-n', '/tmp/bench.lock', 'true']);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 /** The pid of a running program by exact name (for CPU readings of mariadbd and redis-server only). */
 export function pidOf(...names) {
   for (const name of names) {

@@ -15,14 +15,13 @@
 // BENCH_WORKERS sets IM_WORKERS of the platform (default 1: see cluster.mjs); its CPU counts every worker.
 // Needs a built dist/, MariaDB at BENCH_MYSQL_URL (default mysql://root@127.0.0.1:3306) and redis-server on the PATH
 // (a private instance per cluster) unless BENCH_REDIS_URL names one. Everything it creates is removed at the end.
-import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { ceilingScenario } from './ceiling.mjs';
 import { Cluster } from './cluster.mjs';
 import { compareTable, runEjabberd } from './ejabberd.mjs';
 import { groupScenario } from './group.mjs';
-import { writeResult } from './lib.mjs';
+import { lockHeld, writeResult } from './lib.mjs';
 import { memoryScenario } from './memory.mjs';
 import { privateScenario } from './private.mjs';
 import { summarize } from './summary.mjs';
@@ -76,15 +75,6 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
     console.log(`\n${signal}: stopping`);
     void (current?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
   });
-}
-
-function lockHeld() {
-  try {
-    execFileSync('flock', ['-n', '/tmp/bench.lock', 'true']);
-    return false;
-  } catch {
-    return true;
-  }
 }
 
 async function runCluster(mode, pushNodes) {
