@@ -55,7 +55,8 @@ export class Notifier {
         await this.engine.deliver(userIds, delivery);
       } catch (err) {
         this.log.warn({ err, held: batch.length - i }, 'retried delivery failed; held until Redis is back');
-        this.held = [...batch.slice(i), ...this.held];
+        // What failed during the retry joined the list meanwhile: the cap holds for both together.
+        this.held = [...batch.slice(i), ...this.held].slice(-MAX_HELD);
         return;
       }
     }
