@@ -1,5 +1,8 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { AdminResolver } from './admin/admin.resolver';
+import { AdminService } from './admin/admin.service';
+import { AdminStore } from './admin/admin.store';
 import { ApplicationsResolver } from './applications/applications.resolver';
 import { ApplicationsService } from './applications/applications.service';
 import { AuthResolver } from './auth/auth.resolver';
@@ -100,6 +103,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
   const sendLimit = limiters.bursty('messages', { ratePerSecond: config.messageRatePerSecond, burst: config.messageRateBurst });
   const messages = new MessagesService(db, store, contacts, groups, users, notifier, sendLimit, uploads, metrics);
   const hub = new Hub(engine, presence.changed, log);
+  const admin = new AdminService(new AdminStore(db));
 
   const instances = new Map<unknown, unknown>([
     [AuthResolver, new AuthResolver(auth)],
@@ -111,6 +115,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
     [GroupsResolver, new GroupsResolver(groups, mediaUrls)],
     [UploadsResolver, new UploadsResolver(uploads)],
     [EventsResolver, new EventsResolver()],
+    [AdminResolver, new AdminResolver(admin)],
   ]);
   const schema = await createSchema({ get: (cls) => instances.get(cls) });
   const lookups = shareLookups({

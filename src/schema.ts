@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
 import { GraphQLDateTime } from 'graphql-scalars';
 import { buildSchema, type ContainerType } from 'type-graphql';
+import { AdminResolver } from './admin/admin.resolver';
 import { ApplicationsResolver } from './applications/applications.resolver';
 import { AuthResolver } from './auth/auth.resolver';
 import { ContactsResolver } from './contacts/contacts.resolver';
@@ -23,6 +24,7 @@ export const resolvers = [
   GroupsResolver,
   UploadsResolver,
   EventsResolver,
+  AdminResolver,
 ] as const;
 
 /**

@@ -57,6 +57,7 @@ export class AuthService {
         usernameKey: username.toLowerCase(),
         nickname,
         passwordHash: await hashPassword(input.password),
+        role: 'USER',
         createdAt: now,
         updatedAt: now,
       });

@@ -1,3 +1,4 @@
+import { AuditEntryEntity } from '../admin/audit.entity';
 import { ApplicationEntity } from '../applications/application.entity';
 import { SessionEntity } from '../auth/session.entity';
 import { ContactEntity } from '../contacts/contact.entity';
@@ -20,4 +21,5 @@ export const entities = [
   GroupEntity,
   GroupMemberEntity,
   UploadEntity,
+  AuditEntryEntity,
 ];

@@ -26,6 +26,13 @@ export class UserEntity {
   @Property({ length: 255, hidden: true })
   passwordHash!: string;
 
+  /**
+   * ADMIN may moderate, ban and read the audit log. Granted and revoked only by `npm run admin` on the server's
+   * host, never through the API, so that no token can raise its own rights.
+   */
+  @Property({ length: 16, default: 'USER' })
+  role: 'USER' | 'ADMIN' = 'USER';
+
   @Property({ type: epochMs() })
   createdAt!: number;
 
