@@ -36,9 +36,10 @@ export interface Adapters {
    * `lost` is true when what Redis held or carried for this node meanwhile may be gone: the Redis server is
    * not the one it was (a restart or a fail-over: its run_id changed, and its queues and routes with it), or
    * the pub/sub subscriber was away while events were published. A connection that was merely cut or
-   * stalled finds its queue as it left it, and `lost` is false.
+   * stalled finds its queue as it left it, and `lost` is false. `backAt` (epoch ms) is when that connection was
+   * back: a socket accepted later wrote its route to, and subscribed on, the Redis that is there now.
    */
-  onReconnect(listener: (lost: boolean) => void): void;
+  onReconnect(listener: (lost: boolean, backAt: number) => void): void;
   /** Closes the engine, then the connections the adapters opened. */
   close(): Promise<void>;
 }
@@ -88,22 +89,24 @@ export async function createAdapters(config: Config, log: Logger, metrics: Metri
     return { engine, limiters: new MemoryRateLimiters(), connections: [], onReconnect: () => undefined, close: () => engine.close() };
   }
   const url = config.redisUrl;
-  const reconnectListeners: Array<(lost: boolean) => void> = [];
-  const tell = (lost: boolean) => reconnectListeners.forEach((listener) => listener(lost));
+  const reconnectListeners: Array<(lost: boolean, backAt: number) => void> = [];
+  const tell = (lost: boolean, backAt: number) => reconnectListeners.forEach((listener) => listener(lost, backAt));
   // The server this node last saw, shared by its connections: the first of them back after a restart tells.
   let serverRunId: string | undefined;
   const runIdOf = async (connection: Redis) => /^run_id:(\w+)/m.exec(await connection.info('server'))?.[1];
   // Asked on the command connection whichever came back: the queue's connection may be blocked in BLPOP.
-  const reconnected = () =>
+  const reconnected = () => {
+    const backAt = Date.now();
     void runIdOf(redis).then(
       (runId) => {
         const replaced = runId !== serverRunId;
         serverRunId = runId;
-        tell(replaced);
+        tell(replaced, backAt);
       },
       // Gone again before it answered: the next 'ready' asks again.
       (err: unknown) => log.warn({ err }, 'could not read the Redis server id after a reconnect'),
     );
+  };
   const redis = await connect(url, 'im-commands', log, reconnected);
   serverRunId = await runIdOf(redis);
   const keyPrefix = config.redisKeyPrefix;
@@ -126,7 +129,7 @@ export async function createAdapters(config: Config, log: Logger, metrics: Metri
   let queueLength: (() => Promise<number>) | undefined;
   if (config.deliveryMode === 'pubsub') {
     // One RedisPubSub per process, on connections of its own (a subscriber connection can do nothing else).
-    const [publisher, subscriber] = await Promise.all([connect(url, 'im-publisher', log), connect(url, 'im-subscriber', log, () => tell(true))]);
+    const [publisher, subscriber] = await Promise.all([connect(url, 'im-publisher', log), connect(url, 'im-subscriber', log, () => tell(true, Date.now()))]);
     connections.push(publisher, subscriber);
     engine = new PubSubDeliveryEngine({ ...routes, pubsub: new RedisPubSub({ publisher, subscriber }) });
   } else {

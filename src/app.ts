@@ -176,11 +176,11 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
   // quiet: the other sockets are closed so that their clients reconnect and catch up.
   if (ws) {
     adapters.onReconnect(
-      (lost) =>
+      (lost, backAt) =>
         void ws
           .recheckSessions()
           .catch((err: unknown) => log.warn({ err }, 'could not re-check sessions after Redis came back'))
-          .then(() => lost && hub.closeAll(CloseCode.serviceRestart, 'Redis lost what it held for this node: reconnect and catch up')),
+          .then(() => lost && hub.closeAll(CloseCode.serviceRestart, 'Redis lost what it held for this node: reconnect and catch up', backAt)),
     );
   }
   if (config.role !== 'platform') {

@@ -103,6 +103,8 @@ export class PubSubDeliveryEngine implements DeliveryEngine {
   }
 
   async ready(): Promise<boolean> {
+    // Events arrive through the subscriber: until it is back, a socket accepted here would hear nothing.
+    if ((this.pubsub.getSubscriber() as Redis).status !== 'ready') return false;
     try {
       return (await this.redis.ping()) === 'PONG';
     } catch {

@@ -43,6 +43,8 @@ export interface LocalConnection extends SocketInfo {
    * transport can refuse new operations at once, e.g. UNAUTHENTICATED once its session has ended.
    */
   closingWith?: number;
+  /** When this node accepted it (epoch ms): a Redis outage concerns only sockets older than its end. */
+  readonly openedAt: number;
 }
 
 /** Called on presence transitions: first terminal anywhere came, or last one went. */
@@ -129,6 +131,7 @@ export class Hub {
       id: flatUuid(),
       streams: new Set(),
       closingWith: undefined,
+      openedAt: Date.now(),
     };
     const entry = this.byUser.get(info.userId);
     if (entry === undefined) this.byUser.set(info.userId, connection);
@@ -184,10 +187,13 @@ export class Hub {
   /**
    * Closes every local connection (shutdown, or clients sent to catch up), but those already closing after
    * their last events with a code of their own (a session that ended keeps its 4403).
+   * @param openedBefore only sockets accepted before this time (epoch ms) @default every socket
    */
-  closeAll(code: number, reason: string): void {
+  closeAll(code: number, reason: string, openedBefore = Infinity): void {
     for (const entry of this.byUser.values()) {
-      for (const connection of listOf(entry)) if (connection.closingWith === undefined) connection.close(code, reason);
+      for (const connection of listOf(entry)) {
+        if (connection.closingWith === undefined && connection.openedAt < openedBefore) connection.close(code, reason);
+      }
     }
   }
 
