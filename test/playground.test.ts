@@ -6,6 +6,9 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
+import { Kind, parse, validate } from 'graphql';
+import { FIRST_STEPS } from '../playground/first-steps';
+import { createSchema } from '../src/schema';
 import { createPlaygroundHandler, findExternalUrls } from '../src/transport/playground';
 
 const BUNDLE_DIR = path.join(__dirname, '../dist/playground');
@@ -194,5 +197,26 @@ describe('GraphQL playground', () => {
       'https://unpkg.com/graphiql/style.css',
       'http://fonts.googleapis.com/css?family=Roboto',
     ]);
+  });
+});
+
+describe('the playground’s first steps', () => {
+  it('should hold only operations that validate against the schema, named wherever a tab has several', async () => {
+    const schema = await createSchema();
+    for (const tab of FIRST_STEPS) {
+      const document = parse(tab.query);
+      expect(validate(schema, document).map((e) => e.message)).toEqual([]);
+      const operations = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
+      if (operations.length > 1) expect(operations.filter((o) => !o.name)).toEqual([]);
+    }
+  });
+
+  it('should give every variable an operation declares a placeholder in its tab', () => {
+    for (const tab of FIRST_STEPS) {
+      const declared = parse(tab.query).definitions.flatMap((d) =>
+        d.kind === Kind.OPERATION_DEFINITION ? (d.variableDefinitions ?? []).filter((v) => v.type.kind === Kind.NON_NULL_TYPE).map((v) => v.variable.name.value) : [],
+      );
+      expect(declared.filter((name) => !(name in (tab.variables ?? {})))).toEqual([]);
+    }
   });
 });
