@@ -3,6 +3,7 @@ import type { GraphQLSchema } from 'graphql';
 import { GraphQLDateTime } from 'graphql-scalars';
 import { buildSchema, type ContainerType } from 'type-graphql';
 import { ApplicationsResolver } from './applications/applications.resolver';
+import { CallsResolver } from './calls/calls.resolver';
 import { AuthResolver } from './auth/auth.resolver';
 import { ContactsResolver } from './contacts/contacts.resolver';
 import { EventsResolver } from './events/events.resolver';
@@ -22,6 +23,7 @@ export const resolvers = [
   MessagesResolver,
   GroupsResolver,
   UploadsResolver,
+  CallsResolver,
   EventsResolver,
 ] as const;
 
