@@ -1,6 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Redis } from 'ioredis';
 import { RedisPubSub } from 'graphql-redis-subscriptions';
+import type { CallRegistry } from './calls/call-registry';
+import { MemoryCallRegistry } from './calls/call-registry.memory';
+import { RedisCallRegistry } from './calls/call-registry.redis';
 import type { Logger } from './common/logger';
 import type { RateLimiters } from './common/rate-limit/rate-limiter';
 import { MemoryRateLimiters } from './common/rate-limit/rate-limiter.memory';
@@ -22,6 +25,8 @@ export interface Adapters {
   engine: DeliveryEngine;
   /** Where every rate limit of this process keeps its counters. */
   limiters: RateLimiters;
+  /** Where live calls are kept: in this process, or in Redis so that every node sees them. */
+  calls: CallRegistry;
   /** The command connection to Redis (cluster mode only), for jobs that take a lock across nodes. */
   redis?: Redis;
   /** Which push nodes are alive (cluster mode only): started by the composition root for this node's role. */
@@ -86,7 +91,7 @@ async function connect(url: string, name: string, log: Logger, onBack?: () => vo
 export async function createAdapters(config: Config, log: Logger, metrics: Metrics): Promise<Adapters> {
   if (!config.redisUrl) {
     const engine = new MemoryDeliveryEngine(undefined, config.nodeId, metrics);
-    return { engine, limiters: new MemoryRateLimiters(), connections: [], onReconnect: () => undefined, close: () => engine.close() };
+    return { engine, limiters: new MemoryRateLimiters(), calls: new MemoryCallRegistry(), connections: [], onReconnect: () => undefined, close: () => engine.close() };
   }
   const url = config.redisUrl;
   const reconnectListeners: Array<(lost: boolean, backAt: number) => void> = [];
@@ -142,6 +147,7 @@ export async function createAdapters(config: Config, log: Logger, metrics: Metri
   return {
     engine,
     limiters: new RedisRateLimiters(redis, `${keyPrefix}rl`),
+    calls: new RedisCallRegistry(redis, keyPrefix),
     redis,
     liveness,
     connections,

@@ -6,6 +6,8 @@ import { AdminStore } from './admin/admin.store';
 import { ApplicationsResolver } from './applications/applications.resolver';
 import { ApplicationsService } from './applications/applications.service';
 import { AuthResolver } from './auth/auth.resolver';
+import { CallsResolver } from './calls/calls.resolver';
+import { CallsService } from './calls/calls.service';
 import { AuthService } from './auth/auth.service';
 import { shareLookups } from './auth/loaders';
 import { Throttle } from './auth/throttle';
@@ -102,6 +104,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
   const contacts = new ContactsService(db, users, store, groups, notifier);
   const sendLimit = limiters.bursty('messages', { ratePerSecond: config.messageRatePerSecond, burst: config.messageRateBurst });
   const messages = new MessagesService(db, store, contacts, groups, users, notifier, sendLimit, uploads, metrics);
+  const calls = new CallsService(adapters.calls, friends, users, messages, notifier, log, config.calls);
   const hub = new Hub(engine, presence.changed, log);
   const admin = new AdminService(new AdminStore(db));
 
@@ -114,6 +117,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
     [MessagesResolver, new MessagesResolver(messages, mediaUrls)],
     [GroupsResolver, new GroupsResolver(groups, mediaUrls)],
     [UploadsResolver, new UploadsResolver(uploads)],
+    [CallsResolver, new CallsResolver(calls)],
     [EventsResolver, new EventsResolver()],
     [AdminResolver, new AdminResolver(admin)],
   ]);
@@ -194,6 +198,8 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
   if (config.role !== 'push') adapters.liveness?.startJanitor(presence.departed);
   const cleanup = new MediaCleanup({ store: uploadStore, storage, uploads, limits: config.media, log, redis: adapters.redis, keyPrefix: config.redisKeyPrefix });
   if (config.role !== 'push') cleanup.start();
+  // Nodes that serve GraphQL end calls that rang too long, whichever of them took the invite.
+  if (config.role !== 'push') calls.start();
   if (config.role !== 'platform') {
     await adapters.liveness?.startHeartbeat(
       () => hub.closeAll(CloseCode.serviceRestart, 'this node was taken for dead: reconnect and catch up'),
@@ -231,6 +237,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
         }
         await http.stop();
         await cleanup.stop();
+        await calls.stop();
         await engine.close();
         await adapters.close();
         await storage.close();

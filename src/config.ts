@@ -116,6 +116,22 @@ export interface Config {
   publicUrl?: string;
   /** Who may read `/metrics`, and where it is served. */
   metrics: MetricsConfig;
+  /** Call signalling: ring timeout and the ICE servers handed to clients. */
+  calls: CallsConfig;
+}
+
+/** How long calls ring, and which STUN/TURN servers clients get from `iceServers`. */
+export interface CallsConfig {
+  /** How long an invite rings before it ends as MISSED. @default 60 */
+  ringTimeoutSeconds: number;
+  /** STUN server URLs (`stun:host:port`), comma-separated in STUN_URLS. @default none */
+  stunUrls: string[];
+  /** TURN server URLs (`turn:` or `turns:`), comma-separated in TURN_URLS. @default none */
+  turnUrls: string[];
+  /** The secret shared with the TURN server (its REST API / `use-auth-secret` scheme); required with TURN_URLS. */
+  turnSecret?: string;
+  /** How long a TURN credential handed out by `iceServers` stays valid. @default 3600 */
+  turnCredentialTtlSeconds: number;
 }
 
 /** Where `GET /metrics` is served and who may read it. */
@@ -210,6 +226,11 @@ export const CONFIG_VARIABLES = [
   'PUBLIC_URL',
   'METRICS_TOKEN',
   'METRICS_PORT',
+  'CALL_RING_TIMEOUT_SECONDS',
+  'STUN_URLS',
+  'TURN_URLS',
+  'TURN_SECRET',
+  'TURN_CREDENTIAL_TTL_SECONDS',
 ] as const;
 
 /** A setting that could not be used; the message names the variable. */
@@ -409,6 +430,32 @@ export function loadConfig(env: Env = process.env): Config {
     storage: storage(env, dataDir),
     publicUrl: baseUrl(env, 'PUBLIC_URL', 'https://chat.example.com'),
     metrics: metricsConfig(env),
+    calls: callsConfig(env),
+  };
+}
+
+/** A comma-separated list of URLs of the given schemes (empty when unset). */
+function urlList(env: Env, name: string, schemes: readonly string[]): string[] {
+  const urls = (env[name] ?? '').split(',').map((u) => u.trim()).filter((u) => u !== '');
+  for (const url of urls) {
+    if (!schemes.some((scheme) => url.startsWith(`${scheme}:`)) || /\s/.test(url) || url.length > 512) {
+      throw new ConfigError(`${name} must be comma-separated ${schemes.join(': or ')}: URLs such as ${schemes[0]}:turn.example.com:3478, got "${url}"`);
+    }
+  }
+  return urls;
+}
+
+function callsConfig(env: Env): CallsConfig {
+  const turnUrls = urlList(env, 'TURN_URLS', ['turn', 'turns']);
+  const turnSecret = env.TURN_SECRET || undefined;
+  if (turnUrls.length && !turnSecret) throw new ConfigError('TURN_URLS needs TURN_SECRET, the secret the TURN server checks credentials with');
+  if (turnSecret !== undefined && turnSecret.length < 16) throw new ConfigError('TURN_SECRET must be at least 16 characters');
+  return {
+    ringTimeoutSeconds: int(env, 'CALL_RING_TIMEOUT_SECONDS', 60, 1, 3600),
+    stunUrls: urlList(env, 'STUN_URLS', ['stun', 'stuns']),
+    turnUrls,
+    turnSecret,
+    turnCredentialTtlSeconds: int(env, 'TURN_CREDENTIAL_TTL_SECONDS', 3600, 60, 7 * 86400),
   };
 }
 

@@ -4,6 +4,7 @@ import { GraphQLDateTime } from 'graphql-scalars';
 import { buildSchema, type ContainerType } from 'type-graphql';
 import { AdminResolver } from './admin/admin.resolver';
 import { ApplicationsResolver } from './applications/applications.resolver';
+import { CallsResolver } from './calls/calls.resolver';
 import { AuthResolver } from './auth/auth.resolver';
 import { ContactsResolver } from './contacts/contacts.resolver';
 import { EventsResolver } from './events/events.resolver';
@@ -23,6 +24,7 @@ export const resolvers = [
   MessagesResolver,
   GroupsResolver,
   UploadsResolver,
+  CallsResolver,
   EventsResolver,
   AdminResolver,
 ] as const;

@@ -1,5 +1,6 @@
 import { createUnionType, Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Application } from '../applications/application.types';
+import { Call, CallChange, CallSignal } from '../calls/call.types';
 import { Friend } from '../friends/friend.types';
 import { Group } from '../groups/group.types';
 import { Message } from '../messages/message.types';
@@ -94,6 +95,21 @@ export class SessionEndedEvent {
   reason!: string;
 }
 
+@ObjectType('CallEvent', {
+  description:
+    "A call of the viewer changed, or the other party sent a WebRTC signal. Who gets which change is told on CallChange; signals reach only the two terminals in the call.",
+})
+export class CallEvent {
+  @Field(() => Call)
+  call!: Call;
+
+  @Field(() => CallChange)
+  change!: CallChange;
+
+  @Field(() => CallSignal, { nullable: true, description: 'For SIGNAL.' })
+  signal?: CallSignal | null;
+}
+
 const members = [
   MessageEvent,
   MessageRecalledEvent,
@@ -105,6 +121,7 @@ const members = [
   PresenceEvent,
   TypingEvent,
   SessionEndedEvent,
+  CallEvent,
 ] as const;
 
 /**
@@ -130,4 +147,5 @@ export type ImEventPayload =
   | Typed<'GroupEvent', GroupEvent>
   | Typed<'PresenceEvent', PresenceEvent>
   | Typed<'TypingEvent', TypingEvent>
-  | Typed<'SessionEndedEvent', SessionEndedEvent>;
+  | Typed<'SessionEndedEvent', SessionEndedEvent>
+  | Typed<'CallEvent', CallEvent>;

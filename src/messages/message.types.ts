@@ -8,8 +8,14 @@ export enum MessageType {
   FILE = 'FILE',
   VOICE = 'VOICE',
   VIDEO = 'VIDEO',
+  CALL = 'CALL',
 }
-registerEnumType(MessageType, { name: 'MessageType' });
+registerEnumType(MessageType, {
+  name: 'MessageType',
+  valuesConfig: {
+    CALL: { description: 'Written by the server when a call ends, from the caller: content is {"callId", "media", "outcome", "durationSeconds"}. Not for sendMessage.' },
+  },
+});
 
 export enum MessageStatus {
   SENT = 'SENT',

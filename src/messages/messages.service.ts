@@ -88,6 +88,7 @@ export class MessagesService {
     if ((toUserId == null) === (toGroupId == null)) throw badInput('toUserId', 'give exactly one of toUserId and toGroupId');
     const clientMessageId = checkClientMessageId(input.clientMessageId);
     const type = input.type ?? MessageType.TEXT;
+    if (type === MessageType.CALL) throw badInput('type', 'CALL messages are written by the server when a call ends');
     const media = type === MessageType.TEXT ? undefined : parseMediaRequest(type, input.content);
     let content = media ? '' : checkText(input.content);
     const mentionIds = checkMentions(input.mentionUserIds, toGroupId != null);
@@ -120,16 +121,43 @@ export class MessagesService {
       return this.resent(viewer, clientMessageId, route);
     }
     this.metrics.messagesStored.inc({ conversation });
+    const message = await this.publish(route, record, { type, content, clientMessageId });
+    timer();
+    return message;
+  }
+
+  /**
+   * Stores the history message of a call that ended, from the caller in the private conversation, and delivers
+   * it as any message. `clientMessageId` names the call, so that the message is written once whichever node
+   * ends the call; undefined when it was already written, or when the two are no longer friends (their
+   * conversation is then closed to both).
+   */
+  async recordCall(callerId: string, calleeId: string, content: string, clientMessageId: string): Promise<Message | undefined> {
+    const route = await this.friendships.push({ userId: callerId, friendId: calleeId });
+    if (!route) return undefined;
+    const privateRoute = toPrivateRoute(route, callerId, calleeId);
+    const type = MessageType.CALL;
+    let record: MessageRecord;
+    try {
+      record = await this.store.append({ conversationId: privateRoute.conversationId, senderId: callerId, type, content, clientMessageId, mentions: [], createdAt: Date.now(), toMembers: false });
+    } catch (error) {
+      if (isUniqueViolation(error)) return undefined;
+      throw error;
+    }
+    this.metrics.messagesStored.inc({ conversation: 'private' });
+    return this.publish(privateRoute, record, { type, content, clientMessageId });
+  }
+
+  /** Delivers a message just stored to every live terminal of its conversation's members, the sender's included. */
+  private async publish(route: Route, record: MessageRecord, sent: Pick<Message, 'type' | 'content' | 'clientMessageId'>): Promise<Message> {
     const message: Message = {
       id: record.id,
       conversationId: route.conversationId,
       conversationType: route.type,
       seq: record.seq,
       sender: route.sender,
-      type,
-      content,
+      ...sent,
       status: 'SENT' as Message['status'],
-      clientMessageId,
       mentions: stillMembers(route.mentions, record.members),
       createdAt: new Date(record.createdAt),
       // Nobody else can have read past a seq that did not exist a moment ago.
@@ -141,7 +169,6 @@ export class MessagesService {
     await this.notifier.send(route.recipients ?? record.members!, { __typename: 'MessageEvent', message }, {}, (online) => {
       for (const user of unknown) user.online = online.has(user.id);
     });
-    timer();
     return message;
   }
 
@@ -247,13 +274,7 @@ export class MessagesService {
       if (!(await this.users.find(peerId))) throw notFound('user');
       throw forbidden('toUserId: you can only message your friends');
     }
-    return {
-      conversationId: String(route.conversation_id),
-      type: ConversationType.PRIVATE,
-      sender: { id: viewer.userId, username: route.username, nickname: route.nickname, avatarUrl: route.avatar_url, signature: route.signature },
-      recipients: [viewer.userId, peerId],
-      mentions: [],
-    };
+    return toPrivateRoute(route, viewer.userId, peerId);
   }
 
   /**
@@ -333,6 +354,17 @@ function stillMembers(mentions: User[], members: string[] | undefined): User[] {
   if (mentions.length === 0 || !members) return mentions;
   const present = new Set(members);
   return mentions.filter((user) => present.has(user.id));
+}
+
+/** The route of a private message from `senderId` to `peerId` along their friendship. */
+function toPrivateRoute(route: FriendshipRoute, senderId: string, peerId: string): Route {
+  return {
+    conversationId: String(route.conversation_id),
+    type: ConversationType.PRIVATE,
+    sender: { id: senderId, username: route.username, nickname: route.nickname, avatarUrl: route.avatar_url, signature: route.signature },
+    recipients: [senderId, peerId],
+    mentions: [],
+  };
 }
 
 const isVisible = (m: Membership, seq: number): boolean => seq > m.visibleFrom && (m.visibleTo === null || seq <= m.visibleTo);
