@@ -63,6 +63,8 @@ export type MessageStatus =
   | 'SENT';
 
 export type MessageType =
+  /** Written by the server when a call ends, from the caller: content is {"callId", "media", "outcome", "durationSeconds"}. Not for sendMessage. */
+  | 'CALL'
   | 'FILE'
   | 'IMAGE'
   | 'TEXT'
@@ -217,6 +219,7 @@ export type EventsSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
 export type EventsSubscription = { events:
     | { __typename: 'ApplicationEvent', application: { id: string, type: ApplicationType, message: string | null, status: ApplicationStatus, createdAt: string, applicant: { id: string, username: string, nickname: string, avatarUrl: string | null, signature: string | null, online: boolean }, target: { id: string, username: string, nickname: string, avatarUrl: string | null, signature: string | null, online: boolean } | null, group: { id: string, name: string } | null } }
+    | { __typename: 'CallEvent' }
     | { __typename: 'FriendAddedEvent', friend: { conversationId: string, remark: string | null, muted: boolean, since: string, user: { id: string, username: string, nickname: string, avatarUrl: string | null, signature: string | null, online: boolean } } }
     | { __typename: 'FriendRemovedEvent', user: { id: string } }
     | { __typename: 'GroupEvent', change: GroupChange, group: { id: string, conversationId: string, name: string, avatarUrl: string | null, createdAt: string, dissolvedAt: string | null, memberCount: number, notice: string | null, owner: { id: string, username: string, nickname: string, avatarUrl: string | null, signature: string | null, online: boolean } }, member: { id: string, nickname: string } | null }
