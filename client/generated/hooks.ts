@@ -23,6 +23,34 @@ export function useChangePasswordMutation() {
   return Urql.useMutation<Operations.ChangePasswordMutation, Operations.ChangePasswordMutationVariables>(Operations.ChangePasswordDocument);
 };
 
+export function useIceServersQuery(options?: Omit<Urql.UseQueryArgs<Operations.IceServersQueryVariables>, 'query'>) {
+  return Urql.useQuery<Operations.IceServersQuery, Operations.IceServersQueryVariables>({ query: Operations.IceServersDocument, ...options });
+};
+
+export function useInviteCallMutation() {
+  return Urql.useMutation<Operations.InviteCallMutation, Operations.InviteCallMutationVariables>(Operations.InviteCallDocument);
+};
+
+export function useAcceptCallMutation() {
+  return Urql.useMutation<Operations.AcceptCallMutation, Operations.AcceptCallMutationVariables>(Operations.AcceptCallDocument);
+};
+
+export function useRejectCallMutation() {
+  return Urql.useMutation<Operations.RejectCallMutation, Operations.RejectCallMutationVariables>(Operations.RejectCallDocument);
+};
+
+export function useCancelCallMutation() {
+  return Urql.useMutation<Operations.CancelCallMutation, Operations.CancelCallMutationVariables>(Operations.CancelCallDocument);
+};
+
+export function useHangUpCallMutation() {
+  return Urql.useMutation<Operations.HangUpCallMutation, Operations.HangUpCallMutationVariables>(Operations.HangUpCallDocument);
+};
+
+export function useSendCallSignalMutation() {
+  return Urql.useMutation<Operations.SendCallSignalMutation, Operations.SendCallSignalMutationVariables>(Operations.SendCallSignalDocument);
+};
+
 export function useContactsQuery(options?: Omit<Urql.UseQueryArgs<Operations.ContactsQueryVariables>, 'query'>) {
   return Urql.useQuery<Operations.ContactsQuery, Operations.ContactsQueryVariables>({ query: Operations.ContactsDocument, ...options });
 };

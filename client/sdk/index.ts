@@ -5,6 +5,7 @@ import {
   type ApplicationFieldsFragment,
   type FriendFieldsFragment,
   type FriendRemovedEventFieldsFragment,
+  type CallEventFieldsFragment,
   type GroupEventFieldsFragment,
   type MessageFieldsFragment,
   type PresenceEventFieldsFragment,
@@ -84,6 +85,8 @@ export interface ImClientEvents {
   friendAdded: FriendFieldsFragment;
   friendRemoved: FriendRemovedEventFieldsFragment;
   group: GroupEventFieldsFragment;
+  /** A call rang, was answered, ended, or relays a WebRTC signal (see the README's Calls section). */
+  call: CallEventFieldsFragment;
   /** The connection's new state. */
   state: ConnectionState;
   /** A new pair of tokens (sign-in or refresh): persist it in place of the old one, which stops working. */
@@ -141,6 +144,7 @@ const APP_EVENTS: { [T in Exclude<ServerEvent['__typename'], 'MessageEvent'>]: A
   FriendAddedEvent: (event) => ['friendAdded', event.friend],
   FriendRemovedEvent: (event) => ['friendRemoved', event],
   GroupEvent: (event) => ['group', event],
+  CallEvent: (event) => ['call', event],
 };
 
 /** Creates a client; nothing connects until login, register or resume. */

@@ -197,12 +197,12 @@ export class CallsService {
     }
     // A busy callee was never rung: only the caller hears of it (the history message reaches both).
     const to = outcome === CallOutcome.BUSY ? [call.caller.id] : [call.caller.id, call.callee.id];
-    await this.notifier.send(to, { __typename: 'CallEvent', call: ended, change: CHANGE_OF[outcome], signal: null });
+    await this.notifier.send(to, { __typename: 'CallEvent', call: ended, callChange: CHANGE_OF[outcome], signal: null });
     return ended;
   }
 
   private announce(userIds: string[], call: LiveCall, change: CallChange, options: Omit<Delivery, 'event'> = {}, signal: CallEvent['signal'] = null): Promise<void> {
-    return this.notifier.send(userIds, { __typename: 'CallEvent', call: toCall(call), change, signal }, options);
+    return this.notifier.send(userIds, { __typename: 'CallEvent', call: toCall(call), callChange: change, signal }, options);
   }
 }
 

@@ -103,8 +103,9 @@ export class CallEvent {
   @Field(() => Call)
   call!: Call;
 
+  /** Not `change`: GroupEvent's `change` has another type, and one selection of `events` must be able to ask both. */
   @Field(() => CallChange)
-  change!: CallChange;
+  callChange!: CallChange;
 
   @Field(() => CallSignal, { nullable: true, description: 'For SIGNAL.' })
   signal?: CallSignal | null;

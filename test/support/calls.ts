@@ -13,9 +13,9 @@ export const SYNC = `{ syncMessages(limit: 500) { messages { id type content con
 
 /** What the tests read of the stream: call events and messages. */
 export const CALL_EVENTS = `subscription { events { __typename
-  ... on CallEvent { change call { ${CALL_FIELDS} } signal { kind payload } }
+  ... on CallEvent { callChange call { ${CALL_FIELDS} } signal { kind payload } }
   ... on MessageEvent { message { id type content sender { id } } }
 } }`;
 
 /** Matches the CallEvent of `callId` with `change`. */
-export const callEvent = (change: string, callId: string) => (e: any) => e.__typename === 'CallEvent' && e.change === change && e.call.id === callId;
+export const callEvent = (change: string, callId: string) => (e: any) => e.__typename === 'CallEvent' && e.callChange === change && e.call.id === callId;
