@@ -95,6 +95,42 @@ mutation MarkRead($conversationId: ID!) {
 }
 `;
 
+const CALLS_QUERY = `# A 1:1 call between two friends (README: Calls). The server relays WebRTC
+# signals; media flows peer to peer. Run Ring with the caller's token while the
+# callee's tab runs CallEvents; Accept with the callee's token; then each side
+# relays its SDP (OFFER from the caller, ANSWER from the callee) and its ICE
+# candidates with Signal, and either side hangs up. The call leaves a CALL
+# message in the pair's conversation.
+
+query IceServers {
+  iceServers { urls username credential }
+}
+
+subscription CallEvents {
+  events {
+    __typename
+    ... on CallEvent { callChange call { id state media outcome durationSeconds caller { nickname } } signal { kind payload } }
+    ... on MessageEvent { message { type content } }
+  }
+}
+
+mutation Ring($calleeId: ID!) {
+  inviteCall(calleeId: $calleeId, media: VIDEO) { id state }
+}
+
+mutation Accept($callId: ID!) {
+  acceptCall(callId: $callId) { state acceptedAt }
+}
+
+mutation Signal($callId: ID!, $payload: String!) {
+  sendCallSignal(callId: $callId, kind: OFFER, payload: $payload)
+}
+
+mutation HangUp($callId: ID!) {
+  hangUpCall(callId: $callId) { outcome durationSeconds }
+}
+`;
+
 /** The tabs, in the order the playground opens them: the first chat first. */
 export const FIRST_STEPS: FirstStepsTab[] = [
   {
@@ -102,4 +138,5 @@ export const FIRST_STEPS: FirstStepsTab[] = [
     variables: { username: 'alice', password: 'password-a', query: 'bob', userId: '<id>', applicationId: '<id>', content: 'Hello!', clientMessageId: 'm1', conversationId: '<id>' },
   },
   { query: EVENTS_QUERY },
+  { query: CALLS_QUERY, variables: { calleeId: '<friend id>', callId: '<call id>', payload: 'v=0 ...' } },
 ];
