@@ -267,6 +267,9 @@ export class MessagesService {
     if (!standing) throw notFound('group');
     if (!standing.profile) throw forbidden('toGroupId: you are not a member of this group');
     if (standing.dissolved) throw forbidden('toGroupId: the group was dissolved');
+    if (standing.mutedAll && !MODERATORS.includes(standing.role!)) {
+      throw forbidden('toGroupId: the group is muted: only the owner and admins may send', 'GROUP_MUTED');
+    }
     let mentions: User[] = [];
     if (mentionIds.length) {
       const members = new Set(await this.groups.memberIds(groupId));
