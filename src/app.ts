@@ -11,7 +11,7 @@ import type { Logger } from './common/logger';
 import type { RateLimiters } from './common/rate-limit/rate-limiter';
 import { countRefusals } from './common/rate-limit/rate-limiter.counted';
 import type { Config } from './config';
-import { createAdapters, createStorage, storageOrigins } from './adapters';
+import { createAdapters, createPush, createStorage, storageOrigins } from './adapters';
 import { ContactsResolver } from './contacts/contacts.resolver';
 import { ContactsService } from './contacts/contacts.service';
 import { openDatabase, type Database } from './db/database';
@@ -27,6 +27,8 @@ import { MessagesResolver } from './messages/messages.resolver';
 import { MessagesService } from './messages/messages.service';
 import { MessageStore } from './messages/messages.store';
 import { Metrics } from './metrics/metrics';
+import { OfflineNotifications } from './notifications/offline-notifications';
+import type { PushPort } from './notifications/push';
 import { PresenceService } from './presence/presence.service';
 import { createSchema } from './schema';
 import { createHttpServer } from './transport/http';
@@ -58,6 +60,10 @@ export interface App {
   metrics: Metrics;
   /** The port of the listener that serves only `/metrics`, when METRICS_PORT is set. */
   metricsPort?: number;
+  /** Where offline notifications go (tests subscribe to the memory adapter). */
+  push: PushPort;
+  /** Offline notifications; the calls module hands ringing callees to its `notify`. */
+  offline: OfflineNotifications;
   /** Closes sockets (1012, so clients reconnect elsewhere), stops listening and releases every resource. */
   close(): Promise<void>;
 }
@@ -98,7 +104,11 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
   const store = new MessageStore(db);
   const contacts = new ContactsService(db, users, store, groups, notifier);
   const sendLimit = limiters.bursty('messages', { ratePerSecond: config.messageRatePerSecond, burst: config.messageRateBurst });
-  const messages = new MessagesService(db, store, contacts, groups, users, notifier, sendLimit, uploads, metrics);
+  const push = createPush(config, metrics, log);
+  const offline = new OfflineNotifications(push, { online: presence.online, muted: (c, u) => contacts.mutedAmong(c, u) }, metrics, log, {
+    collapseMs: config.push.collapseMs,
+  });
+  const messages = new MessagesService(db, store, contacts, groups, users, notifier, sendLimit, uploads, metrics, offline);
   const hub = new Hub(engine, presence.changed, log);
 
   const instances = new Map<unknown, unknown>([
@@ -212,6 +222,8 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
     storage,
     metrics,
     metricsPort,
+    push,
+    offline,
     close: () =>
       (closing ??= (async () => {
         hub.closeAll(CloseCode.serviceRestart, 'server shutting down');
@@ -225,6 +237,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
           await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
         }
         await http.stop();
+        await offline.close();
         await cleanup.stop();
         await engine.close();
         await adapters.close();
