@@ -105,7 +105,8 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
   const contacts = new ContactsService(db, users, store, groups, notifier);
   const sendLimit = limiters.bursty('messages', { ratePerSecond: config.messageRatePerSecond, burst: config.messageRateBurst });
   const push = createPush(config, metrics, log);
-  const offline = new OfflineNotifications(push, { online: presence.online, muted: (c, u) => contacts.mutedAmong(c, u) }, metrics, log, {
+  // The engine, not presence.online, which reads everyone as offline while Redis is away: that would notify them all.
+  const offline = new OfflineNotifications(push, { online: (ids) => engine.online(ids), muted: (c, u) => contacts.mutedAmong(c, u) }, metrics, log, {
     collapseMs: config.push.collapseMs,
   });
   const messages = new MessagesService(db, store, contacts, groups, users, notifier, sendLimit, uploads, metrics, offline);

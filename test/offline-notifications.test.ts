@@ -162,4 +162,28 @@ describe('offline notifications without a webhook', () => {
       stop();
     }
   });
+
+  it('should notify a ringing callee only while they have no live terminal, at once and whatever the mute', async () => {
+    const seen: PushNotification[] = [];
+    const stop = (server.app.push as MemoryPush).subscribe((n) => seen.push(n));
+    try {
+      const [caller, away, here] = [await register(server, 'callA'), await register(server, 'callB'), await register(server, 'callC')];
+      const ring = (callee: TestUser) =>
+        server.app.offline.notify({ kind: 'CALL', userId: callee.id, conversationId: '1', conversationType: 'PRIVATE', call: { callId: `call-${callee.id}`, caller: { id: caller.id, nickname: 'Caller' } } });
+      const events = await subscribe(server, here);
+      try {
+        ring(here);
+        ring(away);
+        await eventually(() => seen.length === 1, 5000, 'a call notification');
+        expect(seen[0]).toMatchObject({ kind: 'CALL', userId: away.id, count: 1, call: { callId: `call-${away.id}`, caller: { id: caller.id } } });
+        expect(seen[0]!.message).toBeUndefined();
+        await new Promise((r) => setTimeout(r, 300));
+        expect(seen.map((n) => n.userId)).toEqual([away.id]);
+      } finally {
+        await events.close();
+      }
+    } finally {
+      stop();
+    }
+  });
 });

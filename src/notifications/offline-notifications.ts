@@ -6,7 +6,7 @@ import type { PushCall, PushNotification, PushPort } from './push';
 
 /** What the service asks of the rest of the server, once per batch of messages. */
 export interface OfflineLookups {
-  /** Which of `userIds` have a live terminal anywhere in the cluster. */
+  /** Which of `userIds` have a live terminal anywhere in the cluster; rejects when that cannot be told. */
   online(userIds: readonly string[]): Promise<Set<string>>;
   /** Of these users of these conversations, who muted which. */
   muted(conversationIds: readonly string[], userIds: readonly string[]): Promise<ReadonlyArray<{ conversationId: string; userId: string }>>;
@@ -26,7 +26,7 @@ export interface OfflineNotificationsOptions {
   maxBacklog?: number;
   /** (user, conversation) windows collecting a burst at once; more are dropped. @default 100000 */
   maxWindows?: number;
-  /** Recipients looked up together in one batch (one presence lookup and one mute query per batch). @default 5000 */
+  /** Distinct recipients looked up together (one presence lookup and one mute query per batch). @default 5000 */
   batchRecipients?: number;
 }
 
@@ -122,9 +122,9 @@ export class OfflineNotifications {
   private async drain(): Promise<void> {
     try {
       while (this.backlog.length > 0 && !this.closed) {
-        const batch = this.takeBatch();
+        const { batch, candidates } = this.takeBatch();
         try {
-          await this.look(batch);
+          await this.look(batch, candidates);
         } catch (err) {
           this.metrics.pushNotifications.inc({ outcome: 'dropped' }, batch.length);
           this.log.warn({ err, messages: batch.length }, 'offline notifications: lookup failed, batch dropped');
@@ -135,32 +135,35 @@ export class OfflineNotifications {
     }
   }
 
-  /** The oldest work, up to about `batchRecipients` recipients (at least one item). */
-  private takeBatch(): Work[] {
-    let recipients = 0;
-    let n = 0;
-    while (n < this.backlog.length && (n === 0 || recipients < this.batchRecipients)) {
-      const work = this.backlog[n]!;
-      recipients += work.kind === 'CALL' ? 1 : work.recipients.length;
-      n++;
-    }
-    return this.backlog.splice(0, n);
-  }
-
-  /** One presence lookup and one mute query for the whole batch, then each offline recipient's burst grows. */
-  private async look(batch: Work[]): Promise<void> {
+  /**
+   * The oldest work, until about `batchRecipients` distinct users would be notified (at least one item): a burst
+   * in one big group is then one batch, looked up once.
+   */
+  private takeBatch(): { batch: Work[]; candidates: Set<string> } {
     const candidates = new Set<string>();
-    for (const work of batch) {
+    let n = 0;
+    while (n < this.backlog.length && (n === 0 || candidates.size < this.batchRecipients)) {
+      const work = this.backlog[n]!;
       if (work.kind === 'CALL') candidates.add(work.userId);
       else for (const id of work.recipients) if (id !== work.message.sender.id) candidates.add(id);
+      n++;
     }
+    return { batch: this.backlog.splice(0, n), candidates };
+  }
+
+  /**
+   * One presence lookup and one mute query for the whole batch, then each offline recipient's burst grows. A
+   * failed lookup rejects (and the batch is dropped): reading everyone as offline would notify them all.
+   */
+  private async look(batch: Work[], candidates: Set<string>): Promise<void> {
     if (candidates.size === 0) return;
     const online = await this.lookups.online([...candidates]);
     const offline = [...candidates].filter((id) => !online.has(id));
-    if (offline.length === 0) return;
+    if (offline.length === 0 || this.closed) return;
     const messages = batch.filter((work) => work.kind === 'MESSAGE');
     const conversationIds = [...new Set(messages.map((w) => w.message.conversationId))];
     const muted = new Set((conversationIds.length ? await this.lookups.muted(conversationIds, offline) : []).map((m) => pairKey(m.conversationId, m.userId)));
+    if (this.closed) return;
     const isOffline = new Set(offline);
     for (const work of batch) {
       if (work.kind === 'CALL') {
