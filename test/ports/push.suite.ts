@@ -1,5 +1,6 @@
 import { Metrics } from '../../src/metrics/metrics';
 import type { PushNotification, PushPort } from '../../src/notifications/push';
+import { eventually } from '../support/wait';
 
 /** An adapter under test, with a way to see what reached its far side. */
 export interface PushRig {
@@ -40,7 +41,8 @@ export function pushSuite(name: string, rig: (metrics: Metrics) => Promise<PushR
       expect(r.port.push(notification)).toBe(true);
       expect(performance.now() - started).toBeLessThan(50);
       expect(await r.arrived(1)).toEqual([notification]);
-      expect(await r.metrics.value('im_push_notifications_total', { outcome: 'sent' })).toBe(1);
+      // The far side may have it a moment before the adapter has read the answer.
+      await eventually(async () => (await r.metrics.value('im_push_notifications_total', { outcome: 'sent' })) === 1, 5000, 'sent counted');
     });
 
     it('should deliver every one of many notifications at least once', async () => {
