@@ -15,6 +15,9 @@ import { PubSubDeliveryEngine } from './delivery/delivery.pubsub';
 import { queueKey, RedisDeliveryEngine } from './delivery/delivery.redis';
 import { RedisNodeLiveness } from './delivery/liveness.redis';
 import type { Metrics } from './metrics/metrics';
+import type { PushPort } from './notifications/push';
+import { MemoryPush } from './notifications/push.memory';
+import { WebhookPush } from './notifications/push.webhook';
 import { createFilesHandler } from './transport/files';
 import type { ObjectStorage } from './uploads/storage';
 import { LocalStorage } from './uploads/storage.local';
@@ -185,4 +188,10 @@ export function createStorage(config: Config, log: Logger, publicUrl: string): S
   if (config.storage.kind === 's3') return { storage: new S3Storage(config.storage) };
   const storage = new LocalStorage({ dir: config.storage.dir, publicUrl, secret: config.jwtSecret });
   return { storage, files: createFilesHandler(storage, log) };
+}
+
+/** The push adapter the config names: the webhook when PUSH_WEBHOOK_URL is set, else the in-process one. */
+export function createPush(config: Config, metrics: Metrics, log: Logger): PushPort {
+  const webhook = config.push.webhook;
+  return webhook ? new WebhookPush(webhook, metrics, log) : new MemoryPush(metrics, log);
 }

@@ -16,7 +16,7 @@ import type { Logger } from './common/logger';
 import type { RateLimiters } from './common/rate-limit/rate-limiter';
 import { countRefusals } from './common/rate-limit/rate-limiter.counted';
 import type { Config } from './config';
-import { createAdapters, createStorage, storageOrigins } from './adapters';
+import { createAdapters, createPush, createStorage, storageOrigins } from './adapters';
 import { ContactsResolver } from './contacts/contacts.resolver';
 import { ContactsService } from './contacts/contacts.service';
 import { openDatabase, type Database } from './db/database';
@@ -32,6 +32,8 @@ import { MessagesResolver } from './messages/messages.resolver';
 import { MessagesService } from './messages/messages.service';
 import { MessageStore } from './messages/messages.store';
 import { Metrics } from './metrics/metrics';
+import { OfflineNotifications } from './notifications/offline-notifications';
+import type { PushPort } from './notifications/push';
 import { PresenceService } from './presence/presence.service';
 import { createSchema } from './schema';
 import { createHttpServer } from './transport/http';
@@ -63,6 +65,10 @@ export interface App {
   metrics: Metrics;
   /** The port of the listener that serves only `/metrics`, when METRICS_PORT is set. */
   metricsPort?: number;
+  /** Where offline notifications go (tests subscribe to the memory adapter). */
+  push: PushPort;
+  /** Offline notifications; the calls module hands ringing callees to its `notify`. */
+  offline: OfflineNotifications;
   /** Closes sockets (1012, so clients reconnect elsewhere), stops listening and releases every resource. */
   close(): Promise<void>;
 }
@@ -103,8 +109,13 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
   const store = new MessageStore(db);
   const contacts = new ContactsService(db, users, store, groups, notifier);
   const sendLimit = limiters.bursty('messages', { ratePerSecond: config.messageRatePerSecond, burst: config.messageRateBurst });
-  const messages = new MessagesService(db, store, contacts, groups, users, notifier, sendLimit, uploads, metrics);
-  const calls = new CallsService(adapters.calls, friends, users, messages, notifier, log, config.calls);
+  const push = createPush(config, metrics, log);
+  // The engine, not presence.online, which reads everyone as offline while Redis is away: that would notify them all.
+  const offline = new OfflineNotifications(push, { online: (ids) => engine.online(ids), muted: (c, u) => contacts.mutedAmong(c, u) }, metrics, log, {
+    collapseMs: config.push.collapseMs,
+  });
+  const messages = new MessagesService(db, store, contacts, groups, users, notifier, sendLimit, uploads, metrics, offline);
+  const calls = new CallsService(adapters.calls, friends, users, messages, notifier, offline, log, config.calls);
   const hub = new Hub(engine, presence.changed, log);
   const admin = new AdminService(new AdminStore(db));
 
@@ -223,6 +234,8 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
     storage,
     metrics,
     metricsPort,
+    push,
+    offline,
     close: () =>
       (closing ??= (async () => {
         hub.closeAll(CloseCode.serviceRestart, 'server shutting down');
@@ -236,6 +249,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
           await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
         }
         await http.stop();
+        await offline.close();
         await cleanup.stop();
         await calls.stop();
         await engine.close();

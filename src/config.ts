@@ -118,6 +118,8 @@ export interface Config {
   metrics: MetricsConfig;
   /** Call signalling: ring timeout and the ICE servers handed to clients. */
   calls: CallsConfig;
+  /** Offline notifications: how bursts collapse and where they go. */
+  push: PushConfig;
 }
 
 /** How long calls ring, and which STUN/TURN servers clients get from `iceServers`. */
@@ -132,6 +134,22 @@ export interface CallsConfig {
   turnSecret?: string;
   /** How long a TURN credential handed out by `iceServers` stays valid. @default 3600 */
   turnCredentialTtlSeconds: number;
+}
+
+/** Offline notifications (see src/notifications). */
+export interface PushConfig {
+  /** How long a conversation's burst collects messages before one notification goes out. @default 2000 */
+  collapseMs: number;
+  /** Where the webhook adapter POSTs; unset, notifications stay in the process (the memory adapter). @default unset */
+  webhook?: {
+    url: string;
+    /** HMAC-SHA256 key of `X-IM-Signature`; required with the URL, at least 16 characters. */
+    secret: string;
+    /** One attempt's limit, answer included. @default 5000 */
+    timeoutMs: number;
+    /** Attempts per notification, the first included. @default 5 */
+    maxAttempts: number;
+  };
 }
 
 /** Where `GET /metrics` is served and who may read it. */
@@ -231,6 +249,11 @@ export const CONFIG_VARIABLES = [
   'TURN_URLS',
   'TURN_SECRET',
   'TURN_CREDENTIAL_TTL_SECONDS',
+  'PUSH_WEBHOOK_URL',
+  'PUSH_WEBHOOK_SECRET',
+  'PUSH_COLLAPSE_MS',
+  'PUSH_WEBHOOK_TIMEOUT_MS',
+  'PUSH_WEBHOOK_MAX_ATTEMPTS',
 ] as const;
 
 /** A setting that could not be used; the message names the variable. */
@@ -431,6 +454,7 @@ export function loadConfig(env: Env = process.env): Config {
     publicUrl: baseUrl(env, 'PUBLIC_URL', 'https://chat.example.com'),
     metrics: metricsConfig(env),
     calls: callsConfig(env),
+    push: pushConfig(env),
   };
 }
 
@@ -456,6 +480,36 @@ function callsConfig(env: Env): CallsConfig {
     turnUrls,
     turnSecret,
     turnCredentialTtlSeconds: int(env, 'TURN_CREDENTIAL_TTL_SECONDS', 3600, 60, 7 * 86400),
+  };
+}
+
+function pushConfig(env: Env): PushConfig {
+  const collapseMs = int(env, 'PUSH_COLLAPSE_MS', 2000, 0, 600_000);
+  let url: URL | undefined;
+  if (env.PUSH_WEBHOOK_URL) {
+    try {
+      url = new URL(env.PUSH_WEBHOOK_URL);
+    } catch {
+      url = undefined;
+    }
+    if (!url || !['http:', 'https:'].includes(url.protocol) || url.username || url.password) {
+      throw new ConfigError(`PUSH_WEBHOOK_URL must be an http:// or https:// URL such as https://push.example.com/im, got "${env.PUSH_WEBHOOK_URL}"`);
+    }
+  }
+  if (!url) {
+    if (env.PUSH_WEBHOOK_SECRET) throw new ConfigError('PUSH_WEBHOOK_SECRET is set but PUSH_WEBHOOK_URL is not: set both, or neither');
+    return { collapseMs };
+  }
+  const secret = env.PUSH_WEBHOOK_SECRET ?? '';
+  if (secret.length < 16) throw new ConfigError('PUSH_WEBHOOK_SECRET must be set (at least 16 characters) when PUSH_WEBHOOK_URL is: receivers check the signature with it');
+  return {
+    collapseMs,
+    webhook: {
+      url: url.toString(),
+      secret,
+      timeoutMs: int(env, 'PUSH_WEBHOOK_TIMEOUT_MS', 5000, 100, 120_000),
+      maxAttempts: int(env, 'PUSH_WEBHOOK_MAX_ATTEMPTS', 5, 1, 20),
+    },
   };
 }
 

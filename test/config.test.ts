@@ -126,6 +126,21 @@ describe('configuration', () => {
     expect(refusal({ PORT: '4000', METRICS_PORT: '4000' })).toMatch(/^METRICS_PORT must differ from PORT/);
   });
 
+  it('should keep offline notifications in the process unless PUSH_WEBHOOK_URL is set, and need a secret with it', () => {
+    expect(loadConfig(base).push).toEqual({ collapseMs: 2000 });
+    const secret = 'sixteen-chars-or-more';
+    expect(loadConfig({ ...base, PUSH_WEBHOOK_URL: 'https://push.example.com/im', PUSH_WEBHOOK_SECRET: secret, PUSH_COLLAPSE_MS: '500' }).push).toEqual({
+      collapseMs: 500,
+      webhook: { url: 'https://push.example.com/im', secret, timeoutMs: 5000, maxAttempts: 5 },
+    });
+    expect(refusal({ PUSH_WEBHOOK_URL: 'https://push.example.com/im' })).toMatch(/^PUSH_WEBHOOK_SECRET must be set/);
+    expect(refusal({ PUSH_WEBHOOK_URL: 'https://push.example.com/im', PUSH_WEBHOOK_SECRET: 'short' })).toMatch(/^PUSH_WEBHOOK_SECRET /);
+    expect(refusal({ PUSH_WEBHOOK_SECRET: secret })).toMatch(/^PUSH_WEBHOOK_SECRET is set but PUSH_WEBHOOK_URL is not/);
+    expect(refusal({ PUSH_WEBHOOK_URL: 'ftp://push.example.com', PUSH_WEBHOOK_SECRET: secret })).toMatch(/^PUSH_WEBHOOK_URL /);
+    expect(refusal({ PUSH_WEBHOOK_URL: 'https://push.example.com/im', PUSH_WEBHOOK_SECRET: secret, PUSH_WEBHOOK_MAX_ATTEMPTS: '0' })).toMatch(/^PUSH_WEBHOOK_MAX_ATTEMPTS /);
+    expect(refusal({ PUSH_COLLAPSE_MS: '-1' })).toMatch(/^PUSH_COLLAPSE_MS /);
+  });
+
   it('should parse a MySQL URL into its parts', () => {
     expect(loadConfig({ ...base, DATABASE_URL: 'mysql://im:p%40ss@db:3307/chat' }).database).toEqual({
       dialect: 'mysql',

@@ -120,6 +120,14 @@ describe('privacy', () => {
         g: o.group.id,
         u: o.user.id,
       })),
+      'Mutation.setGroupDisplayName': refused(`mutation($g: ID!) { setGroupDisplayName(groupId: $g, displayName: "me") { id } }`, (o) => ({ g: o.group.id })),
+      'Mutation.setGroupMuteAll': refused(`mutation($g: ID!) { setGroupMuteAll(groupId: $g, muted: true) { id } }`, (o) => ({ g: o.group.id })),
+      // Former members keep their contact, and with it a remark of their own: they get the card back, no more.
+      'Mutation.setGroupRemark': async (o) => {
+        const remark = `mutation($g: ID!) { setGroupRemark(groupId: $g, remark: "old team") { ${CARD} } }`;
+        if (o.kind.includes('member')) return [(await ok(server, remark, { g: o.group.id }, o.user.token)).setGroupRemark];
+        return refused(remark, () => ({ g: o.group.id }))(o);
+      },
       'Application.group': async (o) => {
         const listed = (await ok(server, `{ applications(direction: OUTGOING) { group { ${CARD} } } }`, undefined, o.user.token)).applications;
         return [...o.applied, ...listed, ...o.events.events.filter((e) => e.__typename === 'ApplicationEvent').map((e) => e.application)]
@@ -142,9 +150,9 @@ describe('privacy', () => {
       applicant: ['Query.group', 'Application.group'],
       'rejected applicant': ['Query.group', 'Application.group'],
       'invitee who has not joined': ['Query.group'],
-      'member who left': ['Query.group', 'Contact.group', 'GroupEvent.group'],
-      'removed member': ['Query.group', 'Contact.group', 'GroupEvent.group'],
-      'member of a dissolved group': ['Query.group', 'Contact.group', 'GroupEvent.group'],
+      'member who left': ['Query.group', 'Contact.group', 'GroupEvent.group', 'Mutation.setGroupRemark'],
+      'removed member': ['Query.group', 'Contact.group', 'GroupEvent.group', 'Mutation.setGroupRemark'],
+      'member of a dissolved group': ['Query.group', 'Contact.group', 'GroupEvent.group', 'Mutation.setGroupRemark'],
     };
 
     it('should know a path for every field whose type contains Group', async () => {

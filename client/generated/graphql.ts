@@ -91,6 +91,7 @@ export type GroupChange =
   | 'DISSOLVED'
   | 'MEMBER_JOINED'
   | 'MEMBER_LEFT'
+  | 'MEMBER_UPDATED'
   | 'UPDATED';
 
 export type GroupRole =

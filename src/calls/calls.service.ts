@@ -9,6 +9,7 @@ import type { Notifier } from '../delivery/notifier';
 import type { CallEvent } from '../events/event.types';
 import type { FriendsService } from '../friends/friends.service';
 import type { MessagesService } from '../messages/messages.service';
+import type { OfflineNotifications } from '../notifications/offline-notifications';
 import type { UsersService } from '../users/users.service';
 import type { CallRegistry, LiveCall } from './call-registry';
 import { CallChange, CallOutcome, CallSignalKind, CallState, type Call, type CallMedia, type IceServer } from './call.types';
@@ -51,6 +52,7 @@ export class CallsService {
     private readonly users: UsersService,
     private readonly messages: MessagesService,
     private readonly notifier: Notifier,
+    private readonly offline: OfflineNotifications,
     private readonly log: Logger,
     private readonly options: CallsOptions,
   ) {}
@@ -65,7 +67,8 @@ export class CallsService {
     const profiles = await this.users.byIds([viewer.userId, calleeId]);
     const [caller, callee] = [profiles.get(viewer.userId), profiles.get(calleeId)];
     if (!caller || !callee) throw notFound('user');
-    if (!(await this.friends.areFriends(viewer.userId, calleeId))) throw forbidden('calleeId: you can only call your friends');
+    const conversationId = await this.friends.conversationOf(viewer.userId, calleeId);
+    if (conversationId === undefined) throw forbidden('calleeId: you can only call your friends');
     const call: LiveCall = { id: randomUUID(), media, state: 'RINGING', caller, callee, callerSession: viewer.sessionId, createdAt: Date.now() };
     const refusal = await this.registry.ring(call, this.options.ringTimeoutSeconds * 1000);
     if (refusal === 'CALLER_BUSY') throw new AppError('CONFLICT', 'calleeId: you are already in a call; hang it up first', { reason: 'BUSY' });
@@ -73,6 +76,8 @@ export class CallsService {
     // Every terminal of the callee rings; the caller's other terminals show the outgoing call (sessions are
     // unique, so excepting the calling one spares none of the callee's).
     await this.announce([calleeId, viewer.userId], call, CallChange.INVITED, { exceptSession: viewer.sessionId });
+    // A callee with no live terminal hears of it through the push port (only enqueued here).
+    this.offline.notify({ kind: 'CALL', userId: calleeId, conversationId, conversationType: 'PRIVATE', call: { callId: call.id, caller: { id: caller.id, nickname: caller.nickname } } });
     return toCall(call);
   }
 

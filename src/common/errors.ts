@@ -33,7 +33,8 @@ export const badInput = (field: string, message: string): AppError =>
   new AppError('BAD_USER_INPUT', `${field}: ${message}`, { field });
 export const unauthenticated = (message = 'a valid access token is required'): AppError =>
   new AppError('UNAUTHENTICATED', message);
-export const forbidden = (message: string): AppError => new AppError('FORBIDDEN', message);
+/** Refused; `reason`, when given, goes in `extensions.reason` for clients that act on the finer cause. */
+export const forbidden = (message: string, reason?: string): AppError => new AppError('FORBIDDEN', message, reason ? { reason } : {});
 export const notFound = (what: string): AppError => new AppError('NOT_FOUND', `${what} not found`);
 export const conflict = (message: string): AppError => new AppError('CONFLICT', message);
 export const rateLimited = (message: string, retryAfterMs: number): AppError =>

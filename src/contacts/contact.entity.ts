@@ -39,6 +39,13 @@ export class ContactEntity {
   @Property({ default: false })
   muted: boolean = false;
 
+  /**
+   * The user's private remark for a group conversation (a friend's lives on the friendship row); kept on the contact
+   * because it outlives the membership row, as the contact does.
+   */
+  @Property({ length: 64, nullable: true })
+  remark?: string | null;
+
   @Property({ type: 'integer', nullable: true })
   hiddenSeq?: number | null;
 

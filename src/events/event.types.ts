@@ -56,6 +56,8 @@ export enum GroupChange {
   MEMBER_JOINED = 'MEMBER_JOINED',
   MEMBER_LEFT = 'MEMBER_LEFT',
   DISSOLVED = 'DISSOLVED',
+  /** A member changed how they appear in the group (their display name); `member` names them. */
+  MEMBER_UPDATED = 'MEMBER_UPDATED',
 }
 registerEnumType(GroupChange, { name: 'GroupChange' });
 
@@ -67,7 +69,7 @@ export class GroupEvent {
   @Field(() => Group)
   group!: Group;
 
-  @Field(() => User, { nullable: true, description: 'The member who joined or left, for MEMBER_JOINED / MEMBER_LEFT.' })
+  @Field(() => User, { nullable: true, description: 'The member who joined, left or changed, for MEMBER_JOINED / MEMBER_LEFT / MEMBER_UPDATED (and UPDATED after a role change).' })
   member?: User | null;
 }
 

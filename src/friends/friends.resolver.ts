@@ -13,6 +13,15 @@ export class FriendsResolver {
     return this.service.list(requireViewer(ctx), page('friends', paging));
   }
 
+  @Mutation(() => Friend, { description: 'The viewer\'s private remark for a friend (up to 64 characters; null or blank clears it).' })
+  setFriendRemark(
+    @Ctx() ctx: RequestContext,
+    @Arg('userId', () => ID) userId: string,
+    @Arg('remark', () => String, { nullable: true }) remark: string | null,
+  ): Promise<Friend> {
+    return this.service.setRemark(requireViewer(ctx), userId, remark);
+  }
+
   @Mutation(() => Boolean)
   removeFriend(@Ctx() ctx: RequestContext, @Arg('userId', () => ID) userId: string): Promise<boolean> {
     return this.service.remove(requireViewer(ctx), userId);

@@ -2,7 +2,8 @@ import type { Knex } from '@mikro-orm/knex';
 import type { Database } from '../db/database';
 import { badInput, notFound } from '../common/errors';
 import { answer, rowsToRead, type Page } from '../common/paging';
-import { id as idArg } from '../common/validate';
+import { id as idArg, optionalText } from '../common/validate';
+import { MAX_REMARK } from '../groups/group.types';
 import type { Viewer } from '../auth/context';
 import { distinctPairs, pairKey } from '../auth/loaders';
 import type { Notifier } from '../delivery/notifier';
@@ -63,6 +64,12 @@ export class FriendsService {
     return !!(await this.db.knex('friendships').first('id').where({ user_id: userId, friend_id: otherId }));
   }
 
+  /** The private conversation of two friends; undefined when they are not friends. */
+  async conversationOf(userId: string, otherId: string): Promise<string | undefined> {
+    const row = await this.db.knex('friendships').first('conversation_id').where({ user_id: userId, friend_id: otherId });
+    return row ? String(row.conversation_id) : undefined;
+  }
+
   /** Those of `ids` who are not friends of `userId`, in one query (on `knex`, a caller's transaction if given). */
   async strangers(userId: string, ids: readonly string[], knex: Knex = this.db.knex): Promise<string[]> {
     if (ids.length === 0) return [];
@@ -100,6 +107,15 @@ export class FriendsService {
     const [friend] = await this.toFriends(await this.query(userId).andWhere('f.friend_id', friendId));
     if (!friend) throw notFound('friend');
     return friend;
+  }
+
+  /** The viewer's private remark for a friend (null or blank clears it); only the viewer ever sees it. */
+  async setRemark(viewer: Viewer, userIdArg: string, remarkArg: string | null | undefined): Promise<Friend> {
+    const userId = idArg('userId', userIdArg);
+    const remark = optionalText('remark', remarkArg ?? null, MAX_REMARK) ?? null;
+    const changed = await this.db.knex('friendships').where({ user_id: viewer.userId, friend_id: userId }).update({ remark });
+    if (changed === 0) throw notFound('friend');
+    return this.one(viewer.userId, userId);
   }
 
   /** Ends a friendship on both sides; the conversation stays readable but hidden, and sending is refused. */

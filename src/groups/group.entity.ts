@@ -27,6 +27,10 @@ export class GroupEntity {
   @ManyToOne({ entity: () => UserEntity, mapToPk: true })
   owner!: string;
 
+  /** While true only the owner and admins may send (the switch is read with the sender's standing on every send). */
+  @Property({ default: false })
+  mutedAll: boolean = false;
+
   @Property({ type: epochMs(), nullable: true })
   dissolvedAt?: number | null;
 
@@ -55,6 +59,10 @@ export class GroupMemberEntity {
 
   @Property({ length: 8 })
   role!: 'OWNER' | 'ADMIN' | 'MEMBER';
+
+  /** The name the member goes by in this group, set by the member; null shows their nickname. */
+  @Property({ length: 32, nullable: true })
+  displayName?: string | null;
 
   @Property({ type: epochMs() })
   joinedAt!: number;

@@ -19,6 +19,9 @@ export class GroupMember {
   @Field(() => GroupRole)
   role!: GroupRole;
 
+  @Field(() => String, { nullable: true, description: "The name the member goes by in this group (set with setGroupDisplayName); null shows the user's nickname." })
+  displayName?: string | null;
+
   @Field(() => Date)
   joinedAt!: Date | string;
 }
@@ -54,7 +57,16 @@ export class Group {
 
   @Field(() => Date, { nullable: true, description: 'When the owner dissolved the group; its history stays readable, nothing can be sent.' })
   dissolvedAt?: Date | string | null;
+
+  @Field(() => Boolean, { description: 'While true only the owner and admins may send (see setGroupMuteAll).' })
+  mutedAll!: boolean;
 }
+
+/** The longest display name a member may take in a group. */
+export const MAX_DISPLAY_NAME = 32;
+
+/** The longest private remark for a friend or a group. */
+export const MAX_REMARK = 64;
 
 @InputType('CreateGroupInput')
 export class CreateGroupInput {

@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { requireViewer, type RequestContext } from '../auth/context';
+import { pairKey } from '../auth/loaders';
 import { page, PageArgs, PAGED, pagedCost, slice } from '../common/paging';
 import type { MediaUrls } from '../uploads/media-urls';
 import { User } from '../users/user.types';
@@ -20,6 +21,8 @@ export class GroupsResolver {
    */
   private readonly memberLists: DataLoader<string, GroupMember[]>;
   private readonly counts: DataLoader<string, number>;
+  /** Keyed `pairKey(viewerId, groupId)`; shared and never caching, like the others: a remark changes at any time. */
+  private readonly remarks: DataLoader<string, string | null>;
 
   constructor(
     private readonly service: GroupsService,
@@ -27,6 +30,14 @@ export class GroupsResolver {
   ) {
     this.memberLists = new DataLoader((ids) => service.membersOf(ids), { cache: false });
     this.counts = new DataLoader((ids) => service.memberCounts(ids), { cache: false });
+    this.remarks = new DataLoader(
+      async (keys) => {
+        const pairs = keys.map((key) => JSON.parse(key) as [string, string]);
+        const found = await service.remarks(pairs);
+        return pairs.map(([viewerId, groupId]) => found.get(pairKey(viewerId, groupId)) ?? null);
+      },
+      { cache: false },
+    );
   }
 
   @FieldResolver(() => String, { nullable: true, description: 'A signed URL (valid about MEDIA_URL_TTL_SECONDS) when the avatar is an upload; else the URL as set.' })
@@ -96,6 +107,36 @@ export class GroupsResolver {
   @Mutation(() => Group, { description: 'Owner only: the member becomes the OWNER and the former owner an ADMIN.' })
   transferGroupOwnership(@Ctx() ctx: RequestContext, @Arg('groupId', () => ID) groupId: string, @Arg('userId', () => ID) userId: string): Promise<Group> {
     return this.service.transferOwnership(requireViewer(ctx), groupId, userId);
+  }
+
+  @Mutation(() => Group, { description: 'A member sets the name they go by in this group (up to 32 characters; null or blank clears it); members hear MEMBER_UPDATED.' })
+  setGroupDisplayName(
+    @Ctx() ctx: RequestContext,
+    @Arg('groupId', () => ID) groupId: string,
+    @Arg('displayName', () => String, { nullable: true }) displayName: string | null,
+  ): Promise<Group> {
+    return this.service.setDisplayName(requireViewer(ctx), groupId, displayName);
+  }
+
+  @Mutation(() => Group, {
+    description: "Owner or admins: while muted, plain members' sends are FORBIDDEN with extensions.reason GROUP_MUTED; members hear UPDATED.",
+  })
+  setGroupMuteAll(@Ctx() ctx: RequestContext, @Arg('groupId', () => ID) groupId: string, @Arg('muted', () => Boolean) muted: boolean): Promise<Group> {
+    return this.service.setMuteAll(requireViewer(ctx), groupId, muted);
+  }
+
+  @Mutation(() => Group, { description: "The viewer's private remark for a group they belong or belonged to (up to 64 characters; null or blank clears it)." })
+  setGroupRemark(
+    @Ctx() ctx: RequestContext,
+    @Arg('groupId', () => ID) groupId: string,
+    @Arg('remark', () => String, { nullable: true }) remark: string | null,
+  ): Promise<Group> {
+    return this.service.setRemark(requireViewer(ctx), groupId, remark);
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: "The viewer's private remark for this group (see setGroupRemark); null for anyone else." })
+  remark(@Root() group: Group, @Ctx() ctx: RequestContext): Promise<string | null> {
+    return this.remarks.load(JSON.stringify([requireViewer(ctx).userId, group.id]));
   }
 
   @FieldResolver(() => Int)

@@ -13,7 +13,7 @@ import type { PresenceService } from '../presence/presence.service';
 import type { Avatars } from '../uploads/uploads.service';
 import type { User } from '../users/user.types';
 import { avatarOf, releaseReplaced, type UsersService } from '../users/users.service';
-import { GroupRole, MAX_GROUP_MEMBERS, type CreateGroupInput, type Group, type GroupMember, type UpdateGroupInput } from './group.types';
+import { GroupRole, MAX_DISPLAY_NAME, MAX_GROUP_MEMBERS, MAX_REMARK, type CreateGroupInput, type Group, type GroupMember, type UpdateGroupInput } from './group.types';
 
 type GroupRow = {
   id: string | number;
@@ -22,6 +22,7 @@ type GroupRow = {
   avatar_url: string | null;
   notice: string | null;
   owner_id: string | number;
+  muted_all: number | boolean;
   dissolved_at: number | string | null;
   created_at: number | string;
 };
@@ -31,6 +32,8 @@ export interface GroupStanding {
   groupId: string;
   conversationId: string;
   dissolved: boolean;
+  /** Whether only the owner and admins may send. */
+  mutedAll: boolean;
   /** null when the user is not a member. */
   role: GroupRole | null;
   /** The user's profile while a member, so that the send path needs no second lookup for the sender. */
@@ -122,9 +125,9 @@ export class GroupsService {
    * resolver checks), who may see their fellow members' presence.
    */
   async membersOf(groupIds: readonly string[]): Promise<GroupMember[][]> {
-    const rows: Array<{ group_id: string | number; user_id: string | number; role: GroupRole; joined_at: number | string }> = await this.db
+    const rows: Array<{ group_id: string | number; user_id: string | number; role: GroupRole; display_name: string | null; joined_at: number | string }> = await this.db
       .knex('group_members')
-      .select('group_id', 'user_id', 'role', 'joined_at')
+      .select('group_id', 'user_id', 'role', 'display_name', 'joined_at')
       .whereIn('group_id', [...new Set(groupIds)])
       .orderBy('id');
     const profiles = await this.users.byIds(rows.map((r) => String(r.user_id)));
@@ -134,7 +137,7 @@ export class GroupsService {
       const user = profiles.get(String(row.user_id));
       if (!user) continue;
       const list = byGroup.get(String(row.group_id)) ?? [];
-      list.push({ user: { ...user, acquainted: true }, role: row.role, joinedAt: new Date(Number(row.joined_at)) });
+      list.push({ user: { ...user, acquainted: true }, role: row.role, displayName: row.display_name, joinedAt: new Date(Number(row.joined_at)) });
       byGroup.set(String(row.group_id), list);
     }
     return groupIds.map((id) => byGroup.get(id) ?? []);
@@ -165,13 +168,14 @@ export class GroupsService {
     const row = await knex('groups as g')
       .leftJoin('group_members as gm', (on) => on.on('gm.group_id', '=', 'g.id').andOnVal('gm.user_id', '=', userId))
       .leftJoin('users as u', 'u.id', 'gm.user_id')
-      .first('g.conversation_id', 'g.dissolved_at', 'gm.role', 'u.username', 'u.nickname', 'u.avatar_url', 'u.signature')
+      .first('g.conversation_id', 'g.dissolved_at', 'g.muted_all', 'gm.role', 'u.username', 'u.nickname', 'u.avatar_url', 'u.signature')
       .where('g.id', groupId);
     if (!row) return undefined;
     return {
       groupId,
       conversationId: String(row.conversation_id),
       dissolved: row.dissolved_at != null,
+      mutedAll: !!row.muted_all,
       role: row.role ?? null,
       profile: row.role
         ? { id: userId, username: row.username, nickname: row.nickname, avatarUrl: row.avatar_url, signature: row.signature }
@@ -333,6 +337,50 @@ export class GroupsService {
     });
   }
 
+  /** A member sets (or, with null or blank, clears) the name they go by in the group; everyone hears MEMBER_UPDATED. */
+  async setDisplayName(viewer: Viewer, groupIdArg: string, displayNameArg: string | null | undefined): Promise<Group> {
+    const displayName = optionalText('displayName', displayNameArg ?? null, MAX_DISPLAY_NAME) ?? null;
+    const { groupId } = await this.change(viewer, 'groupId', groupIdArg, Object.values(GroupRole), '', async (trx, group) => {
+      await trx('group_members').where({ group_id: group.groupId, user_id: viewer.userId }).update({ display_name: displayName });
+    });
+    return this.announce(GroupChange.MEMBER_UPDATED, groupId, { members: [viewer.userId] });
+  }
+
+  /**
+   * Owner or admin: while on, plain members' sends are refused. Sends read the switch with the sender's standing
+   * in the database, so every node honours it from the next send on; everyone hears UPDATED.
+   */
+  async setMuteAll(viewer: Viewer, groupIdArg: string, muted: boolean): Promise<Group> {
+    const { groupId } = await this.change(viewer, 'groupId', groupIdArg, MODERATORS, 'only the owner and admins may mute the group', async (trx, group) => {
+      await trx('groups').where({ id: group.groupId }).update({ muted_all: muted });
+    });
+    return this.announce(GroupChange.UPDATED, groupId);
+  }
+
+  /**
+   * The viewer's private remark for a group they belong or belonged to (kept on their contact, so it stays with
+   * the history); null or blank clears it. Nobody else hears of it.
+   */
+  async setRemark(viewer: Viewer, groupIdArg: string, remarkArg: string | null | undefined): Promise<Group> {
+    const groupId = idArg('groupId', groupIdArg);
+    const remark = optionalText('remark', remarkArg ?? null, MAX_REMARK) ?? null;
+    const changed = await this.db.knex('contacts').where({ user_id: viewer.userId, group_id: groupId }).update({ remark, updated_at: Date.now() });
+    if (changed === 0) {
+      if (!(await this.find(groupId))) throw notFound('group');
+      throw forbidden('groupId: you were never a member of this group');
+    }
+    return (await this.find(groupId))!;
+  }
+
+  /** Each viewer's remark for each group, keyed `pairKey(viewerId, groupId)`, in one query. */
+  async remarks(pairs: ReadonlyArray<readonly [string, string]>): Promise<Map<string, string | null>> {
+    const rows: Array<{ user_id: string | number; group_id: string | number; remark: string | null }> = await this.db
+      .knex('contacts')
+      .select('user_id', 'group_id', 'remark')
+      .whereIn(['user_id', 'group_id'], distinctPairs(pairs));
+    return new Map(rows.map((r) => [pairKey(String(r.user_id), String(r.group_id)), r.remark]));
+  }
+
   /** The owner changes another member's role; the group hears UPDATED naming that member. */
   private async reassign(
     viewer: Viewer,
@@ -491,6 +539,7 @@ export class GroupsService {
       owner: owners.get(String(row.owner_id))!,
       createdAt: new Date(Number(row.created_at)),
       dissolvedAt: row.dissolved_at == null ? null : new Date(Number(row.dissolved_at)),
+      mutedAll: !!row.muted_all,
     }));
   }
 }

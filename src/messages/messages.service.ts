@@ -11,6 +11,7 @@ import type { Viewer } from '../auth/context';
 import type { Metrics } from '../metrics/metrics';
 import { visibleLastSeq, type ContactsService, type Membership } from '../contacts/contacts.service';
 import type { Notifier } from '../delivery/notifier';
+import type { OfflineNotifications } from '../notifications/offline-notifications';
 import { MODERATORS, type GroupsService } from '../groups/groups.service';
 import { parseMediaRequest, storedMediaContent } from '../uploads/media-content';
 import type { UploadsService } from '../uploads/uploads.service';
@@ -58,6 +59,7 @@ export class MessagesService {
     private readonly limiter: RateLimiter,
     private readonly uploads: UploadsService,
     private readonly metrics: Metrics,
+    private readonly offline: OfflineNotifications,
   ) {}
 
   /**
@@ -166,9 +168,12 @@ export class MessagesService {
     // The sender and the mentioned users are recipients (mentions are members at this seq): the lookup that
     // routes the event tells whether they are online, and no other is needed.
     const unknown = [message.sender, ...message.mentions].filter((user) => user.online === undefined);
-    await this.notifier.send(route.recipients ?? record.members!, { __typename: 'MessageEvent', message }, {}, (online) => {
+    const recipients = route.recipients ?? record.members!;
+    await this.notifier.send(recipients, { __typename: 'MessageEvent', message }, {}, (online) => {
       for (const user of unknown) user.online = online.has(user.id);
     });
+    // Only enqueued: who is offline, who muted, and the webhook are the background's business.
+    this.offline.message(message, recipients);
     return message;
   }
 
@@ -288,6 +293,9 @@ export class MessagesService {
     if (!standing) throw notFound('group');
     if (!standing.profile) throw forbidden('toGroupId: you are not a member of this group');
     if (standing.dissolved) throw forbidden('toGroupId: the group was dissolved');
+    if (standing.mutedAll && !MODERATORS.includes(standing.role!)) {
+      throw forbidden('toGroupId: the group is muted: only the owner and admins may send', 'GROUP_MUTED');
+    }
     let mentions: User[] = [];
     if (mentionIds.length) {
       const members = new Set(await this.groups.memberIds(groupId));

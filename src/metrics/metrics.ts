@@ -135,6 +135,24 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /**
+   * Offline notifications, by outcome: `sent` (the push adapter delivered it), `failed` (given up after its
+   * attempts, or refused for good), `dropped` (a bounded queue was full, or the node was closing).
+   */
+  readonly pushNotifications = new Counter({
+    name: 'im_push_notifications_total',
+    help: 'Offline notifications by outcome: sent, failed (given up after retries or refused), dropped (a queue was full or the node closing)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  /** Webhook attempts that failed and were scheduled again. */
+  readonly pushRetries = new Counter({
+    name: 'im_push_retries_total',
+    help: 'Push webhook attempts that failed and were scheduled to be retried',
+    registers: [this.registry],
+  });
+
   /** @param options see {@link MetricsOptions} */
   constructor(options: MetricsOptions = {}) {
     if (options.processMetrics) {
