@@ -30,7 +30,7 @@ import { GroupsService } from './groups/groups.service';
 import { MessagesResolver } from './messages/messages.resolver';
 import { MessagesService } from './messages/messages.service';
 import { MessageStore } from './messages/messages.store';
-import { ChainedModeration, type Moderation } from './moderation/moderation';
+import { ChainedModeration, countVerdicts, type Moderation } from './moderation/moderation';
 import { ModerationResolver } from './moderation/moderation.resolver';
 import { ModerationService } from './moderation/moderation.service';
 import { ModerationStore } from './moderation/moderation.store';
@@ -96,7 +96,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
   await storage.start();
 
   const admin = new AdminService(new AdminStore(db));
-  const { moderation, moderationAdmin, wordLists } = await startModeration(config, log, db, adapters.redis, admin);
+  const { moderation, moderationAdmin, wordLists } = await startModeration(config, log, metrics, db, adapters.redis, admin);
 
   const uploadStore = new UploadStore(db);
   const uploads = new UploadsService(uploadStore, storage, limiters.bursty('uploads', UPLOAD_RATE), { limits: config.media, publicUrl });
@@ -256,7 +256,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
  * alone in replace mode), the admin service over the lists, and their sync, started: the 'file' list seeded, the
  * lists compiled, changes followed.
  */
-async function startModeration(config: Config, log: Logger, db: Database, redis: Redis | undefined, admin: AdminService) {
+async function startModeration(config: Config, log: Logger, metrics: Metrics, db: Database, redis: Redis | undefined, admin: AdminService) {
   const store = new ModerationStore(db);
   const words = new WordsModeration();
   const wordLists = new WordListSync({
@@ -275,10 +275,10 @@ async function startModeration(config: Config, log: Logger, db: Database, redis:
   if (seeded) await wordLists.changed();
   let moderation: Moderation = words;
   if (webhook) {
-    const external = new WebhookModeration({ url: webhook.url, timeoutMs: webhook.timeoutMs, failure: webhook.failure }, log);
+    const external = new WebhookModeration({ url: webhook.url, timeoutMs: webhook.timeoutMs, failure: webhook.failure }, log, metrics);
     moderation = webhook.mode === 'replace' ? external : new ChainedModeration([words, external]);
   }
-  return { moderation, moderationAdmin, wordLists };
+  return { moderation: countVerdicts(moderation, metrics), moderationAdmin, wordLists };
 }
 
 /** Starts `server` listening; resolves with the port it got. */

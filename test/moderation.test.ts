@@ -93,6 +93,19 @@ describe('moderation of every field', () => {
     expect(await refusal(server, PROFILE, { input: { signature: 'Forbidden' } }, user.token)).toEqual(moderationRefusal('signature'));
     expect(await signature(server, user, '')).toBeNull();
   });
+
+  it('should count what it masked and refused by field and action in the metrics', async () => {
+    const { server } = suite;
+    const counted = async (field: string, action: string) =>
+      (await server.app.metrics.moderated.get()).values.find((v) => v.labels.field === field && v.labels.action === action)?.value ?? 0;
+    const user = await register(server, 'counted');
+    const [masked, refused] = [await counted('signature', 'MASK'), await counted('signature', 'REFUSE')];
+    await signature(server, user, 'darn');
+    await refusal(server, PROFILE, { input: { signature: 'forbidden' } }, user.token);
+    await signature(server, user, 'clean');
+    expect(await counted('signature', 'MASK')).toBe(masked + 1);
+    expect(await counted('signature', 'REFUSE')).toBe(refused + 1);
+  });
 });
 
 describe('the word lists admin API', () => {
@@ -276,6 +289,8 @@ describe('the moderation webhook', () => {
     const closed = await register(servers.closed!, 'lateclosed');
     expect(await refusal(servers.closed!, PROFILE, { input: { signature: 'slow answer' } }, closed.token)).toEqual(moderationRefusal('signature'));
     expect(await signature(servers.closed!, closed, 'quick answer')).toBe('quick answer');
+    const failures = (await servers.closed!.app.metrics.moderationWebhookFailures.get()).values;
+    expect(failures).toEqual([expect.objectContaining({ labels: { policy: 'closed' }, value: 1 })]);
   });
 });
 

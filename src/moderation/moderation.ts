@@ -1,4 +1,5 @@
 import { badInput, type AppError } from '../common/errors';
+import type { Metrics } from '../metrics/metrics';
 
 /** The user-written texts the server moderates, named as the input field a refusal names. */
 export type ModerationField = 'content' | 'nickname' | 'signature' | 'name' | 'notice';
@@ -52,6 +53,17 @@ export class ChainedModeration implements Moderation {
     }
     return { action: masked ? 'MASK' : 'ALLOW', text: current };
   }
+}
+
+/** `moderation`, each MASK and REFUSE counted in `im_moderation_verdicts_total`; its answers are unchanged. */
+export function countVerdicts(moderation: Moderation, metrics: Metrics): Moderation {
+  return {
+    async check(field, text, context) {
+      const verdict = await moderation.check(field, text, context);
+      if (verdict.action !== 'ALLOW') metrics.moderated.labels(field, verdict.action).inc();
+      return verdict;
+    },
+  };
 }
 
 /** BAD_USER_INPUT naming the field, with `extensions.reason` MODERATION so that clients tell it from a length error. */

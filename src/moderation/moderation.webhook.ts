@@ -1,4 +1,5 @@
 import type { Logger } from '../common/logger';
+import type { Metrics } from '../metrics/metrics';
 import type { Moderation, ModerationContext, ModerationField, Verdict } from './moderation';
 
 /** What the webhook adapter does when the service does not answer usefully in time. */
@@ -23,9 +24,11 @@ export class WebhookModeration implements Moderation {
   private readonly timeoutMs: number;
   private readonly failure: WebhookFailure;
 
+  /** @param metrics where failures are counted (`im_moderation_webhook_failures_total`) @default none */
   constructor(
     private readonly options: WebhookOptions,
     private readonly log: Logger,
+    private readonly metrics?: Metrics,
   ) {
     this.timeoutMs = options.timeoutMs ?? 300;
     this.failure = options.failure ?? 'open';
@@ -43,6 +46,7 @@ export class WebhookModeration implements Moderation {
       return verdictOf((await response.json()) as unknown, text);
     } catch (err) {
       this.log.warn({ err, field, failure: this.failure }, 'moderation webhook failed; applying its failure policy');
+      this.metrics?.moderationWebhookFailures.labels(this.failure).inc();
       return { action: this.failure === 'open' ? 'ALLOW' : 'REFUSE', text };
     }
   }
