@@ -239,8 +239,10 @@ async function webhook(seen: unknown[]): Promise<Server> {
       const body = JSON.parse(raw) as { text: string };
       seen.push(body);
       const answer = (value: unknown) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(value));
-      if (body.text.includes('slow')) setTimeout(() => answer({ action: 'ALLOW' }), 2000);
-      else if (body.text.includes('hook-refuse')) answer({ action: 'REFUSE' });
+      if (body.text.includes('slow')) {
+        const late = setTimeout(() => answer({ action: 'ALLOW' }), 2000);
+        res.on('close', () => clearTimeout(late));
+      } else if (body.text.includes('hook-refuse')) answer({ action: 'REFUSE' });
       else if (body.text.includes('hook-mask')) answer({ action: 'MASK', text: body.text.replaceAll('hook-mask', '#########') });
       else answer({ action: 'ALLOW' });
     });

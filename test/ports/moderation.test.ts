@@ -87,7 +87,11 @@ describe('webhook failures', () => {
   };
 
   it('should answer within its time budget: ALLOW when failing open, REFUSE when failing closed', async () => {
-    const url = await serve((_, res) => setTimeout(() => json(res, { action: 'REFUSE' }), 2000));
+    const url = await serve((_, res) => {
+      // Cleared when the adapter gives up and the connection closes, so that no timer outlives the suite.
+      const late = setTimeout(() => json(res, { action: 'REFUSE' }), 2000);
+      res.on('close', () => clearTimeout(late));
+    });
     for (const [failure, action] of [['open', 'ALLOW'], ['closed', 'REFUSE']] as const) {
       const started = Date.now();
       const verdict = await new WebhookModeration({ url, timeoutMs: 150, failure }, log).check('content', 'slow', { userId: '1' });
