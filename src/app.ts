@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Redis } from 'ioredis';
 import { AdminResolver } from './admin/admin.resolver';
 import { AdminService } from './admin/admin.service';
 import { AdminStore } from './admin/admin.store';
@@ -31,6 +32,13 @@ import { GroupsService } from './groups/groups.service';
 import { MessagesResolver } from './messages/messages.resolver';
 import { MessagesService } from './messages/messages.service';
 import { MessageStore } from './messages/messages.store';
+import { ChainedModeration, countVerdicts, type Moderation } from './moderation/moderation';
+import { ModerationResolver } from './moderation/moderation.resolver';
+import { ModerationService } from './moderation/moderation.service';
+import { ModerationStore } from './moderation/moderation.store';
+import { WordListSync } from './moderation/moderation.sync';
+import { WebhookModeration } from './moderation/moderation.webhook';
+import { WordsModeration } from './moderation/moderation.words';
 import { Metrics } from './metrics/metrics';
 import { OfflineNotifications } from './notifications/offline-notifications';
 import type { PushPort } from './notifications/push';
@@ -95,16 +103,19 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
   const { storage, files } = createStorage(config, log, publicUrl);
   await storage.start();
 
+  const admin = new AdminService(new AdminStore(db));
+  const { moderation, moderationAdmin, wordLists } = await startModeration(config, log, metrics, db, adapters.redis, admin);
+
   const uploadStore = new UploadStore(db);
   const uploads = new UploadsService(uploadStore, storage, limiters.bursty('uploads', UPLOAD_RATE), { limits: config.media, publicUrl });
   const mediaUrls = new MediaUrls(storage, { ttlSeconds: config.media.mediaUrlTtlSeconds, retentionDays: config.media.retentionDays });
-  const users = new UsersService(db, uploads);
+  const users = new UsersService(db, moderation, uploads);
   const tokens = new Tokens(config.jwtSecret, config.accessTokenTtlSeconds);
   const throttle = new Throttle(limiters, config.frontDoor);
-  const auth = new AuthService(db, tokens, users, notifier, throttle, config.refreshTokenTtlSeconds);
+  const auth = new AuthService(db, tokens, users, notifier, throttle, moderation, config.refreshTokenTtlSeconds);
   const friends = new FriendsService(db, users, notifier);
   const presence = new PresenceService(engine, friends, users, notifier, log);
-  const groups = new GroupsService(db, users, friends, presence, notifier, uploads);
+  const groups = new GroupsService(db, users, friends, presence, notifier, moderation, uploads);
   const applications = new ApplicationsService(db, users, friends, groups, notifier);
   const store = new MessageStore(db);
   const contacts = new ContactsService(db, users, store, groups, notifier);
@@ -114,10 +125,9 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
   const offline = new OfflineNotifications(push, { online: (ids) => engine.online(ids), muted: (c, u) => contacts.mutedAmong(c, u) }, metrics, log, {
     collapseMs: config.push.collapseMs,
   });
-  const messages = new MessagesService(db, store, contacts, groups, users, notifier, sendLimit, uploads, metrics, offline);
+  const messages = new MessagesService(db, store, contacts, groups, users, notifier, sendLimit, uploads, metrics, offline, moderation);
   const calls = new CallsService(adapters.calls, friends, users, messages, notifier, offline, log, config.calls);
   const hub = new Hub(engine, presence.changed, log);
-  const admin = new AdminService(new AdminStore(db));
 
   const instances = new Map<unknown, unknown>([
     [AuthResolver, new AuthResolver(auth)],
@@ -131,6 +141,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
     [CallsResolver, new CallsResolver(calls)],
     [EventsResolver, new EventsResolver()],
     [AdminResolver, new AdminResolver(admin)],
+    [ModerationResolver, new ModerationResolver(moderationAdmin)],
   ]);
   const schema = await createSchema({ get: (cls) => instances.get(cls) });
   const lookups = shareLookups({
@@ -252,12 +263,43 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
         await offline.close();
         await cleanup.stop();
         await calls.stop();
+        await wordLists.close();
         await engine.close();
         await adapters.close();
         await storage.close();
         await db.close();
       })()),
   };
+}
+
+/**
+ * The moderation port the services check texts with (word lists, then the webhook when configured, or the webhook
+ * alone in replace mode), the admin service over the lists, and their sync, started: the 'file' list seeded, the
+ * lists compiled, changes followed.
+ */
+async function startModeration(config: Config, log: Logger, metrics: Metrics, db: Database, redis: Redis | undefined, admin: AdminService) {
+  const store = new ModerationStore(db);
+  const words = new WordsModeration();
+  const wordLists = new WordListSync({
+    store,
+    words,
+    redis,
+    channel: `${config.redisKeyPrefix}moderation`,
+    recheckMs: config.moderation.recheckSeconds * 1000,
+    log,
+  });
+  const moderationAdmin = new ModerationService(store, admin, wordLists);
+  const { wordsFile, fileAction, webhook } = config.moderation;
+  const seeded = wordsFile !== undefined && (await moderationAdmin.seedFromFile(wordsFile, fileAction));
+  await wordLists.start();
+  // Running nodes hear of a new file at once, not at their next recheck.
+  if (seeded) await wordLists.changed();
+  let moderation: Moderation = words;
+  if (webhook) {
+    const external = new WebhookModeration({ url: webhook.url, timeoutMs: webhook.timeoutMs, failure: webhook.failure }, log, metrics);
+    moderation = webhook.mode === 'replace' ? external : new ChainedModeration([words, external]);
+  }
+  return { moderation: countVerdicts(moderation, metrics), moderationAdmin, wordLists };
 }
 
 /** Starts `server` listening; resolves with the port it got. */

@@ -120,6 +120,8 @@ export interface Config {
   calls: CallsConfig;
   /** Offline notifications: how bursts collapse and where they go. */
   push: PushConfig;
+  /** The sensitive-word filter and the external moderation webhook (see src/moderation). */
+  moderation: ModerationConfig;
 }
 
 /** How long calls ring, and which STUN/TURN servers clients get from `iceServers`. */
@@ -149,6 +151,26 @@ export interface PushConfig {
     timeoutMs: number;
     /** Attempts per notification, the first included. @default 5 */
     maxAttempts: number;
+  };
+}
+
+/** Where word lists come from and whether an external service moderates too. */
+export interface ModerationConfig {
+  /** A file of words, one a line, loaded at startup into the word list named 'file'. @default unset */
+  wordsFile?: string;
+  /** What the 'file' list does. @default 'MASK' */
+  fileAction: 'MASK' | 'REFUSE';
+  /** How often each node compares the lists' versions, in case a change announcement was missed. @default 30 */
+  recheckSeconds: number;
+  /** The external moderation service, when MODERATION_WEBHOOK_URL is set. @default unset */
+  webhook?: {
+    url: string;
+    /** @default 300 */
+    timeoutMs: number;
+    /** open: a failed check allows the text; closed: it refuses it. @default 'open' */
+    failure: 'open' | 'closed';
+    /** after: the word lists run first, then the webhook; replace: the webhook alone. @default 'after' */
+    mode: 'replace' | 'after';
   };
 }
 
@@ -254,6 +276,13 @@ export const CONFIG_VARIABLES = [
   'PUSH_COLLAPSE_MS',
   'PUSH_WEBHOOK_TIMEOUT_MS',
   'PUSH_WEBHOOK_MAX_ATTEMPTS',
+  'MODERATION_WORDS_FILE',
+  'MODERATION_FILE_ACTION',
+  'MODERATION_RECHECK_SECONDS',
+  'MODERATION_WEBHOOK_URL',
+  'MODERATION_WEBHOOK_TIMEOUT_MS',
+  'MODERATION_WEBHOOK_FAIL',
+  'MODERATION_WEBHOOK_MODE',
 ] as const;
 
 /** A setting that could not be used; the message names the variable. */
@@ -455,6 +484,7 @@ export function loadConfig(env: Env = process.env): Config {
     metrics: metricsConfig(env),
     calls: callsConfig(env),
     push: pushConfig(env),
+    moderation: moderationConfig(env),
   };
 }
 
@@ -510,6 +540,23 @@ function pushConfig(env: Env): PushConfig {
       timeoutMs: int(env, 'PUSH_WEBHOOK_TIMEOUT_MS', 5000, 100, 120_000),
       maxAttempts: int(env, 'PUSH_WEBHOOK_MAX_ATTEMPTS', 5, 1, 20),
     },
+  };
+}
+
+function moderationConfig(env: Env): ModerationConfig {
+  const url = baseUrl(env, 'MODERATION_WEBHOOK_URL', 'http://127.0.0.1:8080/moderate');
+  return {
+    wordsFile: env.MODERATION_WORDS_FILE ? path.resolve(env.MODERATION_WORDS_FILE) : undefined,
+    fileAction: oneOf(env, 'MODERATION_FILE_ACTION', ['MASK', 'REFUSE'] as const, 'MASK'),
+    recheckSeconds: int(env, 'MODERATION_RECHECK_SECONDS', 30, 1, 3600),
+    webhook: url
+      ? {
+          url,
+          timeoutMs: int(env, 'MODERATION_WEBHOOK_TIMEOUT_MS', 300, 1, 60_000),
+          failure: oneOf(env, 'MODERATION_WEBHOOK_FAIL', ['open', 'closed'] as const, 'open'),
+          mode: oneOf(env, 'MODERATION_WEBHOOK_MODE', ['replace', 'after'] as const, 'after'),
+        }
+      : undefined,
   };
 }
 

@@ -11,6 +11,7 @@ import { EventsResolver } from './events/events.resolver';
 import { FriendsResolver } from './friends/friends.resolver';
 import { GroupsResolver } from './groups/groups.resolver';
 import { MessagesResolver } from './messages/messages.resolver';
+import { ModerationResolver } from './moderation/moderation.resolver';
 import { UploadsResolver } from './uploads/uploads.resolver';
 import { UsersResolver } from './users/users.resolver';
 
@@ -27,6 +28,7 @@ export const resolvers = [
   CallsResolver,
   EventsResolver,
   AdminResolver,
+  ModerationResolver,
 ] as const;
 
 /**

@@ -6,6 +6,7 @@ import { FriendsService } from '../src/friends/friends.service';
 import { GroupsService } from '../src/groups/groups.service';
 import { PresenceService } from '../src/presence/presence.service';
 import { UsersService } from '../src/users/users.service';
+import { WordsModeration } from '../src/moderation/moderation.words';
 import { befriend, errorCode, ok, ownerWithFriends, register, subscribe, type EventRecorder, type TestUser } from './support/client';
 import { useServer, type TestServer } from './support/server';
 
@@ -237,9 +238,10 @@ describe('privacy', () => {
       const { db, engine } = server.app;
       const log = createLogger('silent');
       const notifier = new Notifier(engine, log);
-      const users = new UsersService(db);
+      const moderation = new WordsModeration();
+      const users = new UsersService(db, moderation);
       const friends = new FriendsService(db, users, notifier);
-      const groups = new GroupsService(db, users, friends, new PresenceService(engine, friends, users, notifier, log), notifier);
+      const groups = new GroupsService(db, users, friends, new PresenceService(engine, friends, users, notifier, log), notifier, moderation);
       expect(await groups.acquaintances([[a.id, b.id], [b.id, c.id]])).toEqual(new Set([pairKey(a.id, b.id), pairKey(b.id, c.id)]));
       expect(await groups.memberships([[b.id, both.id], [a.id, onlyA.id]])).toEqual(new Set([pairKey(b.id, both.id), pairKey(a.id, onlyA.id)]));
     });

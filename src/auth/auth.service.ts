@@ -6,6 +6,7 @@ import { text } from '../common/validate';
 import { Terminal } from '../common/enums';
 import type { Notifier } from '../delivery/notifier';
 import { CloseCode } from '../delivery/hub';
+import { moderated, type Moderation } from '../moderation/moderation';
 import { UserEntity } from '../users/user.entity';
 import type { UsersService } from '../users/users.service';
 import type { AuthPayload, LoginInput, RegisterInput } from './auth.types';
@@ -30,6 +31,7 @@ export class AuthService {
   private readonly live = new Map<string, number>();
 
   /**
+   * @param moderation checks the nickname before an account is created
    * @param refreshTtlSeconds lifetime of a refresh token @default 604800
    * @param liveCacheMs how long another node may keep honouring a session that was ended elsewhere @default 2000
    */
@@ -39,6 +41,7 @@ export class AuthService {
     private readonly users: UsersService,
     private readonly notifier: Notifier,
     private readonly throttle: Throttle,
+    private readonly moderation: Moderation,
     private readonly refreshTtlSeconds = 7 * 86400,
     private readonly liveCacheMs = 2000,
   ) {}
@@ -48,7 +51,7 @@ export class AuthService {
     const username = input.username.trim();
     if (!USERNAME.test(username)) throw badInput('username', "must be 3-32 letters, digits, '_', '.' or '-'");
     if (input.password.length < 8 || input.password.length > 128) throw badInput('password', 'must be 8-128 characters');
-    const nickname = text('nickname', input.nickname, 1, 32);
+    const nickname = await moderated(this.moderation, 'nickname', text('nickname', input.nickname, 1, 32), { userId: null });
     return this.throttle.register(address, async () => {
       const now = Date.now();
       const em = this.db.em();

@@ -28,9 +28,12 @@ export class AppError extends GraphQLError {
   }
 }
 
-/** Bad input; the message names the field, and `extensions.field` carries it for forms. */
-export const badInput = (field: string, message: string): AppError =>
-  new AppError('BAD_USER_INPUT', `${field}: ${message}`, { field });
+/**
+ * Bad input; the message names the field, and `extensions.field` carries it for forms.
+ * @param extra more extensions, e.g. `{ reason: 'MODERATION' }` @default {}
+ */
+export const badInput = (field: string, message: string, extra: Record<string, unknown> = {}): AppError =>
+  new AppError('BAD_USER_INPUT', `${field}: ${message}`, { ...extra, field });
 export const unauthenticated = (message = 'a valid access token is required'): AppError =>
   new AppError('UNAUTHENTICATED', message);
 /** Refused; `reason`, when given, goes in `extensions.reason` for clients that act on the finer cause. */

@@ -9,6 +9,7 @@ import { groupPendingKey } from '../applications/application.entity';
 import type { Notifier } from '../delivery/notifier';
 import { GroupChange } from '../events/event.types';
 import type { FriendsService } from '../friends/friends.service';
+import { moderated, type Moderation } from '../moderation/moderation';
 import type { PresenceService } from '../presence/presence.service';
 import type { Avatars } from '../uploads/uploads.service';
 import type { User } from '../users/user.types';
@@ -63,6 +64,8 @@ export class GroupsService {
     private readonly friends: FriendsService,
     private readonly presence: PresenceService,
     private readonly notifier: Notifier,
+    /** Checks names and notices before they are stored. */
+    private readonly moderation: Moderation,
     private readonly avatars?: Avatars,
   ) {}
 
@@ -185,7 +188,7 @@ export class GroupsService {
 
   /** Creates a group owned by the viewer with some of the viewer's friends; every member hears CREATED. */
   async create(viewer: Viewer, input: CreateGroupInput): Promise<Group> {
-    const name = text('name', input.name, 1, 32);
+    const name = await moderated(this.moderation, 'name', text('name', input.name, 1, 32), { userId: viewer.userId });
     const invited = idList('memberIds', input.memberIds ?? []).filter((id) => id !== viewer.userId);
     if (invited.length + 1 > MAX_GROUP_MEMBERS) throw badInput('memberIds', `a group holds at most ${MAX_GROUP_MEMBERS} members, you included`);
     const strangers = await this.friends.strangers(viewer.userId, invited);
@@ -210,8 +213,9 @@ export class GroupsService {
   /** Owner or admin: changes the name, avatar or notice; every member hears UPDATED. */
   async update(viewer: Viewer, groupIdArg: string, input: UpdateGroupInput): Promise<Group> {
     const changes: Record<string, string | null> = {};
-    if (input.name != null) changes.name = text('name', input.name, 1, 32);
-    const notice = optionalText('notice', input.notice, 1000);
+    const context = { userId: viewer.userId };
+    if (input.name != null) changes.name = await moderated(this.moderation, 'name', text('name', input.name, 1, 32), context);
+    const notice = await moderated(this.moderation, 'notice', optionalText('notice', input.notice, 1000), context);
     if (notice !== undefined) changes.notice = notice;
     // An upload is claimed only by someone who may edit (checked again under the lock below, which names the
     // reason for anyone else), and outside the transaction: measuring it reads and writes storage.

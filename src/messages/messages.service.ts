@@ -9,6 +9,7 @@ import type { Page } from '../common/paging';
 import { id as idArg, idList, intIn } from '../common/validate';
 import type { Viewer } from '../auth/context';
 import type { Metrics } from '../metrics/metrics';
+import { moderated, type Moderation } from '../moderation/moderation';
 import { visibleLastSeq, type ContactsService, type Membership } from '../contacts/contacts.service';
 import type { Notifier } from '../delivery/notifier';
 import type { OfflineNotifications } from '../notifications/offline-notifications';
@@ -60,6 +61,8 @@ export class MessagesService {
     private readonly uploads: UploadsService,
     private readonly metrics: Metrics,
     private readonly offline: OfflineNotifications,
+    /** Checks TEXT content before it is stored (in memory unless a webhook is configured). */
+    private readonly moderation: Moderation,
   ) {}
 
   /**
@@ -82,7 +85,8 @@ export class MessagesService {
    * Statements on the way: the sender's right to write (with the sender's profile), for a group with mentions the
    * member list and the mentioned users' profiles, then the store's append (group commit; for a group it checks
    * the sender again and reads the members in its transaction, one statement per batch). A group message is one row and one
-   * delivery, which the engine turns into one envelope per node. A resend with a known clientMessageId returns
+   * delivery, which the engine turns into one envelope per node. TEXT content is moderated once the sender may
+   * write here (the word lists in memory; a webhook, when configured, adds its time budget). A resend with a known clientMessageId returns
    * the stored message and delivers nothing.
    */
   async send(viewer: Viewer, input: SendMessageInput): Promise<Message> {
@@ -103,6 +107,7 @@ export class MessagesService {
     // After the route: only someone allowed to send here measures and claims an upload. A resend finds the upload
     // claimed by this same clientMessageId and goes on to the store, which returns the stored message.
     if (media) content = await this.uploads.attachToMessage(viewer, type, media, clientMessageId);
+    else content = await moderated(this.moderation, 'content', content, { userId: viewer.userId });
     let record: MessageRecord;
     try {
       record = await this.store.append({

@@ -153,6 +153,22 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Texts the moderation port masked or refused, by field and action. */
+  readonly moderated = new Counter({
+    name: 'im_moderation_verdicts_total',
+    help: 'Texts moderation masked or refused, by field (content, nickname, signature, name, notice) and action (MASK, REFUSE)',
+    labelNames: ['field', 'action'] as const,
+    registers: [this.registry],
+  });
+
+  /** Checks the moderation webhook could not answer usefully in time, answered by its failure policy. */
+  readonly moderationWebhookFailures = new Counter({
+    name: 'im_moderation_webhook_failures_total',
+    help: 'Moderation webhook checks that timed out, failed or broke the contract, by the failure policy applied (open, closed)',
+    labelNames: ['policy'] as const,
+    registers: [this.registry],
+  });
+
   /** @param options see {@link MetricsOptions} */
   constructor(options: MetricsOptions = {}) {
     if (options.processMetrics) {

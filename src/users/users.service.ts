@@ -2,6 +2,7 @@ import type { Database } from '../db/database';
 import { badInput, notFound } from '../common/errors';
 import { optionalText, optionalUrl, text, intIn } from '../common/validate';
 import { avatarUploadId } from '../uploads/media-urls';
+import { moderated, type Moderation } from '../moderation/moderation';
 import type { Avatars } from '../uploads/uploads.service';
 import type { User, UpdateProfileInput } from './user.types';
 import { UserEntity } from './user.entity';
@@ -20,9 +21,13 @@ const toUser = (row: UserRow): User => ({
 
 /** Public profiles: lookups in batches, search, and the viewer's own profile. */
 export class UsersService {
-  /** @param avatars when absent, avatarUploadId is refused (tests that build the service alone). */
+  /**
+   * @param moderation checks nicknames and signatures before they are stored
+   * @param avatars when absent, avatarUploadId is refused (tests that build the service alone).
+   */
   constructor(
     private readonly db: Database,
+    private readonly moderation: Moderation,
     private readonly avatars?: Avatars,
   ) {}
 
@@ -65,11 +70,12 @@ export class UsersService {
   async updateProfile(userId: string, input: UpdateProfileInput): Promise<User> {
     const em = this.db.em();
     const user = await em.findOneOrFail(UserEntity, userId);
-    if (input.nickname !== undefined && input.nickname !== null) user.nickname = text('nickname', input.nickname, 1, 32);
+    const context = { userId };
+    if (input.nickname !== undefined && input.nickname !== null) user.nickname = await moderated(this.moderation, 'nickname', text('nickname', input.nickname, 1, 32), context);
     const replaced = user.avatarUrl;
     const avatarUrl = await avatarOf(this.avatars, userId, `user:${userId}`, input);
     if (avatarUrl !== undefined) user.avatarUrl = avatarUrl;
-    const signature = optionalText('signature', input.signature, 200);
+    const signature = await moderated(this.moderation, 'signature', optionalText('signature', input.signature, 200), context);
     if (signature !== undefined) user.signature = signature;
     user.updatedAt = Date.now();
     await em.flush();
