@@ -1,4 +1,5 @@
 import { AuditEntryEntity } from '../admin/audit.entity';
+import { BanEntity } from '../admin/ban.entity';
 import { ApplicationEntity } from '../applications/application.entity';
 import { SessionEntity } from '../auth/session.entity';
 import { ContactEntity } from '../contacts/contact.entity';
@@ -22,4 +23,5 @@ export const entities = [
   GroupMemberEntity,
   UploadEntity,
   AuditEntryEntity,
+  BanEntity,
 ];
