@@ -3,6 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { AdminResolver } from './admin/admin.resolver';
 import { AdminService } from './admin/admin.service';
 import { AdminStore } from './admin/admin.store';
+import { BansResolver } from './admin/bans.resolver';
+import { BansService } from './admin/bans.service';
+import { BansStore } from './admin/bans.store';
 import { ApplicationsResolver } from './applications/applications.resolver';
 import { ApplicationsService } from './applications/applications.service';
 import { AuthResolver } from './auth/auth.resolver';
@@ -93,7 +96,8 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
   const users = new UsersService(db, uploads);
   const tokens = new Tokens(config.jwtSecret, config.accessTokenTtlSeconds);
   const throttle = new Throttle(limiters, config.frontDoor);
-  const auth = new AuthService(db, tokens, users, notifier, throttle, config.refreshTokenTtlSeconds);
+  const bansStore = new BansStore(db);
+  const auth = new AuthService(db, tokens, users, notifier, throttle, bansStore, config.refreshTokenTtlSeconds);
   const friends = new FriendsService(db, users, notifier);
   const presence = new PresenceService(engine, friends, users, notifier, log);
   const groups = new GroupsService(db, users, friends, presence, notifier, uploads);
@@ -104,6 +108,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
   const messages = new MessagesService(db, store, contacts, groups, users, notifier, sendLimit, uploads, metrics);
   const hub = new Hub(engine, presence.changed, log);
   const admin = new AdminService(new AdminStore(db));
+  const bans = new BansService(bansStore, admin, auth, groups);
 
   const instances = new Map<unknown, unknown>([
     [AuthResolver, new AuthResolver(auth)],
@@ -112,10 +117,11 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
     [ApplicationsResolver, new ApplicationsResolver(applications)],
     [ContactsResolver, new ContactsResolver(contacts)],
     [MessagesResolver, new MessagesResolver(messages, mediaUrls)],
-    [GroupsResolver, new GroupsResolver(groups, mediaUrls)],
+    [GroupsResolver, new GroupsResolver(groups, mediaUrls, (ids) => bans.active('GROUP', ids))],
     [UploadsResolver, new UploadsResolver(uploads)],
     [EventsResolver, new EventsResolver()],
     [AdminResolver, new AdminResolver(admin)],
+    [BansResolver, new BansResolver(bans)],
   ]);
   const schema = await createSchema({ get: (cls) => instances.get(cls) });
   const lookups = shareLookups({

@@ -3,6 +3,7 @@ import type { GraphQLSchema } from 'graphql';
 import { GraphQLDateTime } from 'graphql-scalars';
 import { buildSchema, type ContainerType } from 'type-graphql';
 import { AdminResolver } from './admin/admin.resolver';
+import { BansResolver } from './admin/bans.resolver';
 import { ApplicationsResolver } from './applications/applications.resolver';
 import { AuthResolver } from './auth/auth.resolver';
 import { ContactsResolver } from './contacts/contacts.resolver';
@@ -25,6 +26,7 @@ export const resolvers = [
   UploadsResolver,
   EventsResolver,
   AdminResolver,
+  BansResolver,
 ] as const;
 
 /**

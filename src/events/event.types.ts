@@ -55,6 +55,9 @@ export enum GroupChange {
   MEMBER_JOINED = 'MEMBER_JOINED',
   MEMBER_LEFT = 'MEMBER_LEFT',
   DISSOLVED = 'DISSOLVED',
+  /** An admin banned the group: nothing can be sent to it or join it until UNBANNED (see Group.banned). */
+  BANNED = 'BANNED',
+  UNBANNED = 'UNBANNED',
 }
 registerEnumType(GroupChange, { name: 'GroupChange' });
 
@@ -88,9 +91,9 @@ export class TypingEvent {
   user!: User;
 }
 
-@ObjectType('SessionEndedEvent', { description: 'This connection\'s session ended: logged out, or the same terminal logged in elsewhere.' })
+@ObjectType('SessionEndedEvent', { description: 'This connection\'s session ended: logged out, or the same terminal logged in elsewhere, or the account was banned.' })
 export class SessionEndedEvent {
-  @Field(() => String)
+  @Field(() => String, { description: 'logout, replaced, password_changed, refresh_token_reused or banned.' })
   reason!: string;
 }
 

@@ -1,4 +1,5 @@
 import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
+import type { BanRecord } from '../admin/bans.store';
 import { User } from '../users/user.types';
 
 export enum GroupRole {
@@ -54,6 +55,9 @@ export class Group {
 
   @Field(() => Date, { nullable: true, description: 'When the owner dissolved the group; its history stays readable, nothing can be sent.' })
   dissolvedAt?: Date | string | null;
+
+  /** Its active ban, filled by producers that know it (a BANNED GroupEvent); otherwise resolved in batches. */
+  ban?: BanRecord | null;
 }
 
 @InputType('CreateGroupInput')
