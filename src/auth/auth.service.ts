@@ -3,7 +3,7 @@ import { userBanned } from '../admin/ban.errors';
 import type { BansStore } from '../admin/bans.store';
 import type { Database } from '../db/database';
 import { isUniqueViolation } from '../db/errors';
-import { badInput, conflict, unauthenticated } from '../common/errors';
+import { badInput, conflict, unauthenticated, type AppError } from '../common/errors';
 import { text } from '../common/validate';
 import { Terminal } from '../common/enums';
 import type { Notifier } from '../delivery/notifier';
@@ -170,22 +170,39 @@ export class AuthService {
 
   /** The viewer behind an access token whose session is still live, or undefined. */
   async authenticate(accessToken: string | undefined): Promise<TokenViewer | undefined> {
-    const viewer = accessToken ? this.tokens.verify(accessToken) : undefined;
-    if (!viewer || !(await this.sessionLive(viewer.sessionId))) return undefined;
-    return viewer;
+    return (await this.identify(accessToken)).viewer;
   }
 
-  /** Whether a session has not ended; answered from the short live cache when it can be. */
-  private async sessionLive(sessionId: string): Promise<boolean> {
+  /**
+   * Like {@link authenticate}, with, for an unexpired token whose session a ban ended while the ban holds, the
+   * FORBIDDEN (reason BANNED) that operations needing a viewer answer instead of UNAUTHENTICATED, so that the
+   * client learns why. Live sessions cost what authenticate costs; only such a token costs a second query.
+   */
+  async identify(accessToken: string | undefined): Promise<{ viewer?: TokenViewer; refusal?: AppError }> {
+    const viewer = accessToken ? this.tokens.verify(accessToken) : undefined;
+    if (!viewer) return {};
+    const ended = await this.sessionEnd(viewer.sessionId);
+    if (ended === undefined) return { viewer };
+    if (ended !== 'banned') return {};
+    const ban = (await this.bans.active('USER', [viewer.userId])).get(viewer.userId);
+    return ban ? { refusal: userBanned(ban) } : {};
+  }
+
+  /** Why a session ended, or undefined while it is live; answered from the short live cache when it can be. */
+  private async sessionEnd(sessionId: string): Promise<EndReason | undefined> {
     const checked = this.live.get(sessionId);
-    if (checked !== undefined && Date.now() - checked < this.liveCacheMs) return true;
-    const row = await this.db.knex('sessions').first('ended_at').where({ id: sessionId });
+    if (checked !== undefined && Date.now() - checked < this.liveCacheMs) return undefined;
+    const row: { ended_at: unknown; ended_reason: EndReason | null } | undefined = await this.db
+      .knex('sessions')
+      .first('ended_at', 'ended_reason')
+      .where({ id: sessionId });
     if (!row || row.ended_at !== null) {
       this.live.delete(sessionId);
-      return false;
+      // A session whose row is gone (its user was deleted) has ended as surely as a logged-out one.
+      return row?.ended_reason ?? 'logout';
     }
     this.markLive(sessionId, Date.now());
-    return true;
+    return undefined;
   }
 
   /**
