@@ -4,6 +4,9 @@ import type { Redis } from 'ioredis';
 import { AdminResolver } from './admin/admin.resolver';
 import { AdminService } from './admin/admin.service';
 import { AdminStore } from './admin/admin.store';
+import { BansResolver } from './admin/bans.resolver';
+import { BansService } from './admin/bans.service';
+import { BansStore } from './admin/bans.store';
 import { ApplicationsResolver } from './applications/applications.resolver';
 import { ApplicationsService } from './applications/applications.service';
 import { AuthResolver } from './auth/auth.resolver';
@@ -112,7 +115,8 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
   const users = new UsersService(db, moderation, uploads);
   const tokens = new Tokens(config.jwtSecret, config.accessTokenTtlSeconds);
   const throttle = new Throttle(limiters, config.frontDoor);
-  const auth = new AuthService(db, tokens, users, notifier, throttle, moderation, config.refreshTokenTtlSeconds);
+  const bansStore = new BansStore(db);
+  const auth = new AuthService(db, tokens, users, notifier, throttle, moderation, bansStore, config.refreshTokenTtlSeconds);
   const friends = new FriendsService(db, users, notifier);
   const presence = new PresenceService(engine, friends, users, notifier, log);
   const groups = new GroupsService(db, users, friends, presence, notifier, moderation, uploads);
@@ -128,6 +132,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
   const messages = new MessagesService(db, store, contacts, groups, users, notifier, sendLimit, uploads, metrics, offline, moderation);
   const calls = new CallsService(adapters.calls, friends, users, messages, notifier, offline, log, config.calls);
   const hub = new Hub(engine, presence.changed, log);
+  const bans = new BansService(bansStore, admin, auth, groups);
 
   const instances = new Map<unknown, unknown>([
     [AuthResolver, new AuthResolver(auth)],
@@ -136,12 +141,13 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
     [ApplicationsResolver, new ApplicationsResolver(applications)],
     [ContactsResolver, new ContactsResolver(contacts)],
     [MessagesResolver, new MessagesResolver(messages, mediaUrls)],
-    [GroupsResolver, new GroupsResolver(groups, mediaUrls)],
+    [GroupsResolver, new GroupsResolver(groups, mediaUrls, (ids) => bans.active('GROUP', ids))],
     [UploadsResolver, new UploadsResolver(uploads)],
     [CallsResolver, new CallsResolver(calls)],
     [EventsResolver, new EventsResolver()],
     [AdminResolver, new AdminResolver(admin)],
     [ModerationResolver, new ModerationResolver(moderationAdmin)],
+    [BansResolver, new BansResolver(bans)],
   ]);
   const schema = await createSchema({ get: (cls) => instances.get(cls) });
   const lookups = shareLookups({

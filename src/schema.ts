@@ -3,6 +3,7 @@ import type { GraphQLSchema } from 'graphql';
 import { GraphQLDateTime } from 'graphql-scalars';
 import { buildSchema, type ContainerType } from 'type-graphql';
 import { AdminResolver } from './admin/admin.resolver';
+import { BansResolver } from './admin/bans.resolver';
 import { ApplicationsResolver } from './applications/applications.resolver';
 import { CallsResolver } from './calls/calls.resolver';
 import { AuthResolver } from './auth/auth.resolver';
@@ -29,6 +30,7 @@ export const resolvers = [
   EventsResolver,
   AdminResolver,
   ModerationResolver,
+  BansResolver,
 ] as const;
 
 /**

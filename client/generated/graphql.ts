@@ -87,11 +87,13 @@ export type CreateUploadInput = {
 };
 
 export type GroupChange =
+  | 'BANNED'
   | 'CREATED'
   | 'DISSOLVED'
   | 'MEMBER_JOINED'
   | 'MEMBER_LEFT'
   | 'MEMBER_UPDATED'
+  | 'UNBANNED'
   | 'UPDATED';
 
 export type GroupRole =

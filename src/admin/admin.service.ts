@@ -1,8 +1,8 @@
 import type { RequestContext, Viewer } from '../auth/context';
 import { requireViewer } from '../auth/context';
 import { forbidden } from '../common/errors';
-import type { Page } from '../common/paging';
-import type { AdminStore, AuditFilter, AuditRecord, NewAuditEntry, UserRole } from './admin.store';
+import { answer, type Page } from '../common/paging';
+import type { AdminGroupRecord, AdminStore, AdminUserRecord, AuditFilter, AuditRecord, GroupFilter, NewAuditEntry, UserFilter, UserRole } from './admin.store';
 
 /** Why `npm run admin` could not change a role. */
 export class NoSuchUserError extends Error {
@@ -20,7 +20,12 @@ export class AdminService {
 
   /** Whether the user holds the ADMIN role. */
   async isAdmin(userId: string): Promise<boolean> {
-    return (await this.store.roleOf(userId)) === 'ADMIN';
+    return (await this.roleOf(userId)) === 'ADMIN';
+  }
+
+  /** The user's role; undefined when there is no such user. */
+  roleOf(userId: string): Promise<UserRole | undefined> {
+    return this.store.roleOf(userId);
   }
 
   /** The viewer, if an admin; UNAUTHENTICATED without a viewer, FORBIDDEN for everyone else. */
@@ -56,5 +61,17 @@ export class AdminService {
   async audit(context: RequestContext, filter: AuditFilter, page: Page): Promise<AuditRecord[]> {
     await this.requireAdmin(context);
     return this.store.audit(filter, page);
+  }
+
+  /** Users by id with role and ban; admins only. */
+  async users(context: RequestContext, filter: UserFilter, page: Page): Promise<AdminUserRecord[]> {
+    await this.requireAdmin(context);
+    return answer(page, await this.store.users(filter, page));
+  }
+
+  /** Groups by id with member count and ban; admins only. */
+  async groups(context: RequestContext, filter: GroupFilter, page: Page): Promise<AdminGroupRecord[]> {
+    await this.requireAdmin(context);
+    return answer(page, await this.store.groups(filter, page));
   }
 }

@@ -1,3 +1,4 @@
+import { groupBanned } from '../admin/ban.errors';
 import type { Database } from '../db/database';
 import { isUniqueViolation } from '../db/errors';
 import { badInput, conflict, forbidden, notFound } from '../common/errors';
@@ -56,6 +57,7 @@ export class ApplicationsService {
     const standing = await this.groups.standing(groupId, viewer.userId);
     if (!standing) throw notFound('group');
     if (standing.dissolved) throw forbidden('groupId: the group was dissolved');
+    if (standing.ban) throw groupBanned('groupId', standing.ban);
     if (standing.role) throw conflict('groupId: you are already a member of this group');
     return this.file(
       viewer,

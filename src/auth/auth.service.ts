@@ -1,7 +1,9 @@
 import type { Knex } from '@mikro-orm/knex';
+import { userBanned } from '../admin/ban.errors';
+import type { BansStore } from '../admin/bans.store';
 import type { Database } from '../db/database';
 import { isUniqueViolation } from '../db/errors';
-import { badInput, conflict, unauthenticated } from '../common/errors';
+import { badInput, conflict, unauthenticated, type AppError } from '../common/errors';
 import { text } from '../common/validate';
 import { Terminal } from '../common/enums';
 import type { Notifier } from '../delivery/notifier';
@@ -20,11 +22,12 @@ const USERNAME = /^[A-Za-z0-9_.-]{3,32}$/;
 const WRONG_CREDENTIALS = 'username or password is wrong';
 
 /** Why a session ended; sent to its sockets in SessionEndedEvent. */
-export type EndReason = 'logout' | 'replaced' | 'password_changed' | 'refresh_token_reused';
+export type EndReason = 'logout' | 'replaced' | 'password_changed' | 'refresh_token_reused' | 'banned';
 
 /**
  * Accounts and sessions. A session is one terminal of one user; logging in again on that terminal ends the
- * older session everywhere (refresh token, access token, sockets).
+ * older session everywhere (refresh token, access token, sockets). A banned user gets no session: a ban ends
+ * them all, and login and refreshToken answer FORBIDDEN (reason BANNED) while it holds.
  */
 export class AuthService {
   /** Sessions known to be live, with when that was last checked; ended ones are dropped at once locally. */
@@ -42,6 +45,7 @@ export class AuthService {
     private readonly notifier: Notifier,
     private readonly throttle: Throttle,
     private readonly moderation: Moderation,
+    private readonly bans: BansStore,
     private readonly refreshTtlSeconds = 7 * 86400,
     private readonly liveCacheMs = 2000,
   ) {}
@@ -98,6 +102,8 @@ export class AuthService {
     const parsed = Tokens.parseRefresh(refreshToken);
     const em = this.db.em();
     const session = parsed && (await em.findOne(SessionEntity, { id: parsed.sessionId }));
+    // Only the holder of the session's current refresh token learns of a ban, whose session the ban ended.
+    if (parsed && session && session.refreshHash === parsed.hash) await this.refuseBanned(session.user);
     if (!parsed || !session || session.endedAt || session.refreshExpiresAt < Date.now()) {
       throw unauthenticated('refreshToken: invalid or expired');
     }
@@ -148,24 +154,58 @@ export class AuthService {
     return true;
   }
 
-  /** The viewer behind an access token whose session is still live, or undefined. */
-  async authenticate(accessToken: string | undefined): Promise<TokenViewer | undefined> {
-    const viewer = accessToken ? this.tokens.verify(accessToken) : undefined;
-    if (!viewer || !(await this.sessionLive(viewer.sessionId))) return undefined;
-    return viewer;
+  /**
+   * Runs `work` (a ban's insert) and ends every live session of the user with `reason`, in one transaction that
+   * first locks the user's row as openSession does: a concurrent login either committed its session before (and
+   * it is ended here) or sees what `work` wrote. Then the sessions' sockets are told and closed with 4403.
+   */
+  async endAllSessions<T>(userId: string, reason: EndReason, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+    const { result, live } = await this.db.knex.transaction(async (trx) => {
+      await this.lockUser(trx, userId);
+      const result = await work(trx);
+      const live: Array<{ id: string }> = await trx('sessions').select('id').where({ user_id: userId }).whereNull('ended_at');
+      await this.close(trx, live.map((s) => s.id), reason);
+      return { result, live };
+    });
+    await this.announce(live.map((s) => ({ id: s.id, userId })), reason);
+    return result;
   }
 
-  /** Whether a session has not ended; answered from the short live cache when it can be. */
-  private async sessionLive(sessionId: string): Promise<boolean> {
+  /** The viewer behind an access token whose session is still live, or undefined. */
+  async authenticate(accessToken: string | undefined): Promise<TokenViewer | undefined> {
+    return (await this.identify(accessToken)).viewer;
+  }
+
+  /**
+   * Like {@link authenticate}, with, for an unexpired token whose session a ban ended while the ban holds, the
+   * FORBIDDEN (reason BANNED) that operations needing a viewer answer instead of UNAUTHENTICATED, so that the
+   * client learns why. Live sessions cost what authenticate costs; only such a token costs a second query.
+   */
+  async identify(accessToken: string | undefined): Promise<{ viewer?: TokenViewer; refusal?: AppError }> {
+    const viewer = accessToken ? this.tokens.verify(accessToken) : undefined;
+    if (!viewer) return {};
+    const ended = await this.sessionEnd(viewer.sessionId);
+    if (ended === undefined) return { viewer };
+    if (ended !== 'banned') return {};
+    const ban = (await this.bans.active('USER', [viewer.userId])).get(viewer.userId);
+    return ban ? { refusal: userBanned(ban) } : {};
+  }
+
+  /** Why a session ended, or undefined while it is live; answered from the short live cache when it can be. */
+  private async sessionEnd(sessionId: string): Promise<EndReason | undefined> {
     const checked = this.live.get(sessionId);
-    if (checked !== undefined && Date.now() - checked < this.liveCacheMs) return true;
-    const row = await this.db.knex('sessions').first('ended_at').where({ id: sessionId });
+    if (checked !== undefined && Date.now() - checked < this.liveCacheMs) return undefined;
+    const row: { ended_at: unknown; ended_reason: EndReason | null } | undefined = await this.db
+      .knex('sessions')
+      .first('ended_at', 'ended_reason')
+      .where({ id: sessionId });
     if (!row || row.ended_at !== null) {
       this.live.delete(sessionId);
-      return false;
+      // A session whose row is gone (its user was deleted) has ended as surely as a logged-out one.
+      return row?.ended_reason ?? 'logout';
     }
     this.markLive(sessionId, Date.now());
-    return true;
+    return undefined;
   }
 
   /**
@@ -221,6 +261,7 @@ export class AuthService {
       await this.lockUser(trx, userId);
       const current: { password_hash: string } | undefined = await trx('users').first('password_hash').where({ id: userId });
       if (current?.password_hash !== verifiedHash) throw unauthenticated(WRONG_CREDENTIALS);
+      await this.refuseBanned(userId, trx);
       const live: Array<{ id: string }> = await trx('sessions').select('id').where({ user_id: userId, terminal }).whereNull('ended_at');
       await this.close(trx, live.map((s) => s.id), 'replaced');
       await trx('sessions').insert({
@@ -237,6 +278,12 @@ export class AuthService {
     });
     await this.announce(previous.map((s) => ({ id: s.id, userId })), 'replaced');
     return this.payload({ userId, sessionId, terminal }, refresh.token);
+  }
+
+  /** FORBIDDEN (reason BANNED) while the user is banned. */
+  private async refuseBanned(userId: string, knex: Knex = this.db.knex): Promise<void> {
+    const ban = (await this.bans.active('USER', [userId], knex)).get(userId);
+    if (ban) throw userBanned(ban);
   }
 
   /** A no-op update locks the user's row on MySQL and takes the database's write lock on SQLite. */

@@ -1,5 +1,5 @@
 import type { Logger } from '../common/logger';
-import { unauthenticated } from '../common/errors';
+import { unauthenticated, type AppError } from '../common/errors';
 import type { Terminal } from '../common/enums';
 import type { LocalConnection } from '../delivery/hub';
 import type { ImEventPayload } from '../events/event.types';
@@ -15,6 +15,11 @@ export interface Viewer {
 /** What every resolver receives, over HTTP and over graphql-ws alike. */
 export interface RequestContext {
   viewer?: Viewer;
+  /**
+   * Why a request that carried an access token has no viewer, when the client should know more than
+   * UNAUTHENTICATED: a ban ended its session (FORBIDDEN, reason BANNED). {@link requireViewer} throws it.
+   */
+  refusal?: AppError;
   requestId: string;
   /** Where the request came from, as per-address rate limits count it (see transport/client-address.ts). */
   clientAddress: string;
@@ -40,8 +45,8 @@ export function viewerIs(context: RequestContext, userId: string): boolean {
   return context.viewerIs ? context.viewerIs(userId) : context.viewer?.userId === userId;
 }
 
-/** The viewer, or UNAUTHENTICATED. */
+/** The viewer, or UNAUTHENTICATED (or the context's {@link RequestContext.refusal}). */
 export function requireViewer(context: RequestContext): Viewer {
-  if (!context.viewer) throw unauthenticated();
+  if (!context.viewer) throw context.refusal ?? unauthenticated();
   return context.viewer;
 }

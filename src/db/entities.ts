@@ -1,4 +1,5 @@
 import { AuditEntryEntity } from '../admin/audit.entity';
+import { BanEntity } from '../admin/ban.entity';
 import { ApplicationEntity } from '../applications/application.entity';
 import { SessionEntity } from '../auth/session.entity';
 import { ContactEntity } from '../contacts/contact.entity';
@@ -25,4 +26,5 @@ export const entities = [
   AuditEntryEntity,
   WordListEntity,
   WordEntity,
+  BanEntity,
 ];

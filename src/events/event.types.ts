@@ -58,6 +58,9 @@ export enum GroupChange {
   DISSOLVED = 'DISSOLVED',
   /** A member changed how they appear in the group (their display name); `member` names them. */
   MEMBER_UPDATED = 'MEMBER_UPDATED',
+  /** An admin banned the group: nothing can be sent to it or join it until UNBANNED (see Group.banned). */
+  BANNED = 'BANNED',
+  UNBANNED = 'UNBANNED',
 }
 registerEnumType(GroupChange, { name: 'GroupChange' });
 
@@ -91,9 +94,9 @@ export class TypingEvent {
   user!: User;
 }
 
-@ObjectType('SessionEndedEvent', { description: 'This connection\'s session ended: logged out, or the same terminal logged in elsewhere.' })
+@ObjectType('SessionEndedEvent', { description: 'This connection\'s session ended: logged out, or the same terminal logged in elsewhere, or the account was banned.' })
 export class SessionEndedEvent {
-  @Field(() => String)
+  @Field(() => String, { description: 'logout, replaced, password_changed, refresh_token_reused or banned.' })
   reason!: string;
 }
 

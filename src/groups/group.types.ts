@@ -1,4 +1,5 @@
 import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
+import type { BanRecord } from '../admin/bans.store';
 import { User } from '../users/user.types';
 
 export enum GroupRole {
@@ -60,6 +61,8 @@ export class Group {
 
   @Field(() => Boolean, { description: 'While true only the owner and admins may send (see setGroupMuteAll).' })
   mutedAll!: boolean;
+  /** Its active ban, filled by producers that know it (a BANNED GroupEvent); otherwise resolved in batches. */
+  ban?: BanRecord | null;
 }
 
 /** The longest display name a member may take in a group. */

@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { BanRecord } from '../admin/bans.store';
 import { requireViewer, type RequestContext } from '../auth/context';
 import { pairKey } from '../auth/loaders';
 import { page, PageArgs, PAGED, pagedCost, slice } from '../common/paging';
@@ -23,10 +24,13 @@ export class GroupsResolver {
   private readonly counts: DataLoader<string, number>;
   /** Keyed `pairKey(viewerId, groupId)`; shared and never caching, like the others: a remark changes at any time. */
   private readonly remarks: DataLoader<string, string | null>;
+  private readonly bans: DataLoader<string, BanRecord | null>;
 
+  /** @param activeBans the active bans of groups, by group id (one query for many) */
   constructor(
     private readonly service: GroupsService,
     private readonly urls: MediaUrls,
+    activeBans: (groupIds: readonly string[]) => Promise<Map<string, BanRecord>>,
   ) {
     this.memberLists = new DataLoader((ids) => service.membersOf(ids), { cache: false });
     this.counts = new DataLoader((ids) => service.memberCounts(ids), { cache: false });
@@ -38,6 +42,10 @@ export class GroupsResolver {
       },
       { cache: false },
     );
+    this.bans = new DataLoader(async (ids) => {
+      const found = await activeBans(ids);
+      return ids.map((id) => found.get(id) ?? null);
+    }, { cache: false });
   }
 
   @FieldResolver(() => String, { nullable: true, description: 'A signed URL (valid about MEDIA_URL_TTL_SECONDS) when the avatar is an upload; else the URL as set.' })
@@ -163,5 +171,26 @@ export class GroupsResolver {
   async owner(@Root() group: Group, @Ctx() ctx: RequestContext): Promise<User> {
     // An event's owner may carry presence prefilled for members; an outsider's `online` is checked instead.
     return (await ctx.loaders.member.load(group.id)) ? group.owner : { ...group.owner, online: undefined };
+  }
+
+  @FieldResolver(() => Boolean, { description: 'Whether an admin banned the group: nothing can be sent to it and nobody can join it meanwhile.' })
+  async banned(@Root() group: Group): Promise<boolean> {
+    return (await this.banOf(group)) !== null;
+  }
+
+  @FieldResolver(() => Date, { nullable: true, description: 'When the ban runs out; null when the group is not banned or banned for good.' })
+  async bannedUntil(@Root() group: Group): Promise<Date | null> {
+    const until = (await this.banOf(group))?.until;
+    return until == null ? null : new Date(until);
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'Why an admin banned the group; null when it is not banned.' })
+  async banReason(@Root() group: Group): Promise<string | null> {
+    return (await this.banOf(group))?.reason ?? null;
+  }
+
+  /** Public on purpose: members should know why their sends fail, and anyone why they cannot join. */
+  private banOf(group: Group): Promise<BanRecord | null> {
+    return group.ban !== undefined ? Promise.resolve(group.ban) : this.bans.load(group.id);
   }
 }

@@ -1,4 +1,6 @@
 import type { Knex } from '@mikro-orm/knex';
+import { groupBanned } from '../admin/ban.errors';
+import { activeBanOf, joinUnliftedBan, type BanRecord } from '../admin/bans.store';
 import type { Database } from '../db/database';
 import { badInput, conflict, forbidden, notFound } from '../common/errors';
 import { answer, rowsToRead, type Page } from '../common/paging';
@@ -39,6 +41,8 @@ export interface GroupStanding {
   role: GroupRole | null;
   /** The user's profile while a member, so that the send path needs no second lookup for the sender. */
   profile: User | null;
+  /** The group's active ban, read in the same statement: a banned group takes no sends and no new members. */
+  ban: BanRecord | null;
 }
 
 /**
@@ -166,19 +170,29 @@ export class GroupsService {
     return rows.map((r: { group_id: string | number }) => String(r.group_id));
   }
 
-  /** Where a user stands in a group, with one query; undefined when the group does not exist. */
+  /** Where a user stands in a group (and whether it is banned), with one query; undefined when the group does not exist. */
   async standing(groupId: string, userId: string, knex: Knex = this.db.knex): Promise<GroupStanding | undefined> {
-    const row = await knex('groups as g')
+    const query = knex('groups as g')
       .leftJoin('group_members as gm', (on) => on.on('gm.group_id', '=', 'g.id').andOnVal('gm.user_id', '=', userId))
       .leftJoin('users as u', 'u.id', 'gm.user_id')
-      .first('g.conversation_id', 'g.dissolved_at', 'g.muted_all', 'gm.role', 'u.username', 'u.nickname', 'u.avatar_url', 'u.signature')
       .where('g.id', groupId);
+    const row = await joinUnliftedBan(query, 'GROUP', 'g.id').first(
+      'g.conversation_id',
+      'g.dissolved_at',
+      'g.muted_all',
+      'gm.role',
+      'u.username',
+      'u.nickname',
+      'u.avatar_url',
+      'u.signature',
+    );
     if (!row) return undefined;
     return {
       groupId,
       conversationId: String(row.conversation_id),
       dissolved: row.dissolved_at != null,
       mutedAll: !!row.muted_all,
+      ban: activeBanOf(row) ?? null,
       role: row.role ?? null,
       profile: row.role
         ? { id: userId, username: row.username, nickname: row.nickname, avatarUrl: row.avatar_url, signature: row.signature }
@@ -241,6 +255,7 @@ export class GroupsService {
     const userIds = idList('userIds', userIdsArg);
     if (userIds.length === 0 || userIds.length > MAX_GROUP_MEMBERS) throw badInput('userIds', `name 1-${MAX_GROUP_MEMBERS} users`);
     const { groupId, result: added } = await this.change(viewer, 'groupId', groupIdArg, Object.values(GroupRole), '', async (trx, group, now) => {
+      if (group.ban) throw groupBanned('groupId', group.ban);
       const present = new Set((await trx('group_members').select('user_id').where({ group_id: group.groupId }).whereIn('user_id', userIds)).map(
         (r: { user_id: string | number }) => String(r.user_id),
       ));
@@ -269,9 +284,26 @@ export class GroupsService {
     const standing = await this.standing(groupId, applicantId, trx);
     if (!standing) throw notFound('group');
     if (standing.dissolved) throw forbidden('id: the group was dissolved');
+    if (standing.ban) throw groupBanned('id', standing.ban);
     if (standing.role) return false;
     await this.admit(trx, standing, [{ userId: applicantId, role: GroupRole.MEMBER }], now);
     return true;
+  }
+
+  /**
+   * Bans or unbans a group for an admin: `work` (the ban's SQL) runs in a transaction that first takes the group's
+   * lock, as every membership change does, so a join either committed before or sees the ban. Every member then
+   * hears BANNED (the group carrying the new ban) or UNBANNED. Returns the ban `work` stored or lifted; NOT_FOUND
+   * when there is no such group.
+   */
+  async setBan(groupIdArg: string, banned: boolean, work: (trx: Knex.Transaction, groupId: string) => Promise<BanRecord>): Promise<BanRecord> {
+    const groupId = idArg('groupId', groupIdArg);
+    const ban = await this.db.knex.transaction(async (trx) => {
+      if (!(await this.lock(trx, groupId, Date.now()))) throw notFound('group');
+      return work(trx, groupId);
+    });
+    await this.announce(banned ? GroupChange.BANNED : GroupChange.UNBANNED, groupId, { ban: banned ? ban : null });
+    return ban;
   }
 
   /** Tells every member (the new ones included) that members joined, one MEMBER_JOINED each. */
@@ -502,8 +534,13 @@ export class GroupsService {
    * loaded and their presence looked up once here, so that no socket looks it up (a departed member's is shown
    * only to those whom each socket's acquaintance check finds related). Returns the group.
    */
-  private async announce(change: GroupChange, groupId: string, about: { members?: string[]; alsoTo?: string[] } = {}): Promise<Group> {
+  private async announce(
+    change: GroupChange,
+    groupId: string,
+    about: { members?: string[]; alsoTo?: string[]; ban?: BanRecord | null } = {},
+  ): Promise<Group> {
     const group = await this.loaded(groupId);
+    if (about.ban !== undefined) group.ban = about.ban;
     const concerned = await this.users.byIds(about.members ?? []);
     if (change === GroupChange.MEMBER_LEFT) {
       // Who left is no fellow member of those who stay: known, but shown only where the viewer's check allows.

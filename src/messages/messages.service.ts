@@ -1,3 +1,4 @@
+import { groupBanned } from '../admin/ban.errors';
 import { Batcher } from '../common/batcher';
 import type { Database } from '../db/database';
 import { isUniqueViolation } from '../db/errors';
@@ -298,6 +299,7 @@ export class MessagesService {
     if (!standing) throw notFound('group');
     if (!standing.profile) throw forbidden('toGroupId: you are not a member of this group');
     if (standing.dissolved) throw forbidden('toGroupId: the group was dissolved');
+    if (standing.ban) throw groupBanned('toGroupId', standing.ban);
     if (standing.mutedAll && !MODERATORS.includes(standing.role!)) {
       throw forbidden('toGroupId: the group is muted: only the owner and admins may send', 'GROUP_MUTED');
     }

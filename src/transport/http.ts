@@ -198,9 +198,10 @@ export async function createHttpServer(options: HttpOptions): Promise<HttpServer
     }
     const started = process.hrtime.bigint();
     const context = async (): Promise<RequestContext> => {
-      const viewer = await auth.authenticate(bearer(req.headers.authorization));
+      const { viewer, refusal } = await auth.identify(bearer(req.headers.authorization));
       return {
         viewer,
+        refusal,
         requestId,
         // Only the front door's mutations read it; the send path pays nothing for it.
         get clientAddress() {

@@ -12,8 +12,13 @@ export interface AdminRun {
 
 /** Runs the built `npm run admin` (dist/scripts/admin.js) against `server`'s database, as an operator would. */
 export function runAdmin(server: TestServer, ...args: string[]): Promise<AdminRun> {
+  return runAdminOn({ DATABASE_URL: databaseUrl(server), DATA_DIR: server.config.dataDir }, ...args);
+}
+
+/** Runs the built `npm run admin` with these database variables (a cluster's DATABASE_URL). */
+export function runAdminOn(database: Record<string, string>, ...args: string[]): Promise<AdminRun> {
   const script = path.resolve(__dirname, '../../dist/scripts/admin.js');
-  const env = { ...process.env, DATABASE_URL: databaseUrl(server), DATA_DIR: server.config.dataDir, LOG_LEVEL: 'warn' };
+  const env = { ...process.env, ...database, LOG_LEVEL: 'warn' };
   return new Promise((resolve) => {
     execFile(process.execPath, [script, ...args], { env }, (error, stdout, stderr) => {
       resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
@@ -21,8 +26,11 @@ export function runAdmin(server: TestServer, ...args: string[]): Promise<AdminRu
   });
 }
 
-/** Makes `user` an admin through `npm run admin -- grant`, failing the test if the command does. */
-export async function grantAdmin(server: TestServer, user: TestUser): Promise<void> {
-  const run = await runAdmin(server, 'grant', user.username);
+/**
+ * Makes `user` an admin through `npm run admin -- grant`, failing the test if the command does: on `server`'s
+ * database, or on the one that these variables name.
+ */
+export async function grantAdmin(server: TestServer | Record<string, string>, user: TestUser): Promise<void> {
+  const run = 'config' in server ? await runAdmin(server as TestServer, 'grant', user.username) : await runAdminOn(server as Record<string, string>, 'grant', user.username);
   if (run.code !== 0) throw new Error(`npm run admin -- grant ${user.username} exited ${run.code}: ${run.stderr}`);
 }
