@@ -32,6 +32,10 @@ import { MessageStore } from './messages/messages.store';
 import { Metrics } from './metrics/metrics';
 import { PresenceService } from './presence/presence.service';
 import { createSchema } from './schema';
+import { ServiceAccountsResolver } from './service-accounts/service-accounts.resolver';
+import { ServiceAccountsService } from './service-accounts/service-accounts.service';
+import { ServiceAccountsStore } from './service-accounts/service-accounts.store';
+import { SystemMessagesService } from './service-accounts/system-messages.service';
 import { createHttpServer } from './transport/http';
 import { attachWebSocket } from './transport/ws';
 import { createMediaHandler } from './transport/media-route';
@@ -104,6 +108,10 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
   const messages = new MessagesService(db, store, contacts, groups, users, notifier, sendLimit, uploads, metrics);
   const hub = new Hub(engine, presence.changed, log);
   const admin = new AdminService(new AdminStore(db));
+  const serviceStore = new ServiceAccountsStore(db);
+  const serviceAccounts = new ServiceAccountsService(serviceStore, admin);
+  const serviceLimit = limiters.bursty('service-messages', { ratePerSecond: config.serviceRatePerSecond, burst: config.serviceRateBurst });
+  const systemMessages = new SystemMessagesService(serviceStore, messages, groups, users, serviceLimit);
 
   const instances = new Map<unknown, unknown>([
     [AuthResolver, new AuthResolver(auth)],
@@ -116,6 +124,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
     [UploadsResolver, new UploadsResolver(uploads)],
     [EventsResolver, new EventsResolver()],
     [AdminResolver, new AdminResolver(admin)],
+    [ServiceAccountsResolver, new ServiceAccountsResolver(systemMessages)],
   ]);
   const schema = await createSchema({ get: (cls) => instances.get(cls) });
   const lookups = shareLookups({
@@ -150,6 +159,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
     mediaOrigins: storageOrigins(config),
     metrics,
     metricsRoute: metricsServer ? undefined : metricsRoute,
+    serviceKeys: (key) => serviceAccounts.authenticate(key),
   });
   const ws =
     config.role === 'platform'

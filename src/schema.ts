@@ -10,6 +10,7 @@ import { EventsResolver } from './events/events.resolver';
 import { FriendsResolver } from './friends/friends.resolver';
 import { GroupsResolver } from './groups/groups.resolver';
 import { MessagesResolver } from './messages/messages.resolver';
+import { ServiceAccountsResolver } from './service-accounts/service-accounts.resolver';
 import { UploadsResolver } from './uploads/uploads.resolver';
 import { UsersResolver } from './users/users.resolver';
 
@@ -25,6 +26,7 @@ export const resolvers = [
   UploadsResolver,
   EventsResolver,
   AdminResolver,
+  ServiceAccountsResolver,
 ] as const;
 
 /**

@@ -6,6 +6,7 @@ import { FriendshipEntity } from '../friends/friendship.entity';
 import { GroupEntity, GroupMemberEntity } from '../groups/group.entity';
 import { ConversationEntity } from '../messages/conversation.entity';
 import { MessageEntity } from '../messages/message.entity';
+import { ServiceAccountEntity, ServiceKeyEntity } from '../service-accounts/service-account.entity';
 import { UploadEntity } from '../uploads/upload.entity';
 import { UserEntity } from '../users/user.entity';
 
@@ -22,4 +23,6 @@ export const entities = [
   GroupMemberEntity,
   UploadEntity,
   AuditEntryEntity,
+  ServiceAccountEntity,
+  ServiceKeyEntity,
 ];

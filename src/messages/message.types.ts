@@ -8,8 +8,16 @@ export enum MessageType {
   FILE = 'FILE',
   VOICE = 'VOICE',
   VIDEO = 'VIDEO',
+  /** From a service account (sendSystemMessage): plain text, never sent by a user. */
+  SYSTEM = 'SYSTEM',
 }
 registerEnumType(MessageType, { name: 'MessageType' });
+
+/**
+ * Whether messages of a type carry an upload in their content. Text kinds never do, whatever their content looks
+ * like: a service's text must not be read as a reference to someone's media.
+ */
+export const carriesMedia = (type: string): boolean => type !== MessageType.TEXT && type !== MessageType.SYSTEM;
 
 export enum MessageStatus {
   SENT = 'SENT',
