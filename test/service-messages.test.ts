@@ -1,5 +1,5 @@
 import { errorCode, gql, ok, ownerWithFriends, register } from './support/client';
-import { grantAdmin, runAdmin } from './support/admin';
+import { createService, grantAdmin, runAdmin, type TestService as Service } from './support/admin';
 import { useServer, type TestServer } from './support/server';
 
 const SEND_SYSTEM = `mutation($input: SendSystemMessageInput!) { sendSystemMessage(input: $input) {
@@ -13,23 +13,6 @@ const MUTE = `mutation($c: ID!) { setContactMuted(conversationId: $c, muted: tru
 const CREATE_GROUP = `mutation($input: CreateGroupInput!) { createGroup(input: $input) { id conversationId } }`;
 const EVENTS = `subscription { events { __typename ... on MessageEvent { message { id type content conversationId sender { id } } } } }`;
 const AUDIT = `query($action: String) { auditLog(action: $action) { actorId action subjectType subjectId details } }`;
-
-/** A service account made by `npm run admin -- service create`, with the key it printed. */
-interface Service {
-  name: string;
-  key: string;
-}
-
-let made = 0;
-
-/** Makes a service account through the admin command, as an operator would, and reads its key from the output. */
-async function createService(server: TestServer, prefix = 'svc'): Promise<Service> {
-  const name = `${prefix}${process.pid % 1000}_${made++}`;
-  const run = await runAdmin(server, 'service', 'create', name);
-  if (run.code !== 0) throw new Error(`service create exited ${run.code}: ${run.stderr}`);
-  const key = run.stdout.trim().split('\n').pop()!;
-  return { name, key };
-}
 
 // Every account is made by running the built admin command, a node process of its own: seconds on a busy machine.
 jest.setTimeout(120_000);
