@@ -1,6 +1,7 @@
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
 import { User } from '../users/user.types';
 
+/** A service account as its own key sees it (`serviceAccount`). */
 @ObjectType('ServiceAccount', { description: 'A business service that sends SYSTEM messages with an API key; made by `npm run admin -- service create`.' })
 export class ServiceAccount {
   @Field(() => ID)
@@ -13,6 +14,7 @@ export class ServiceAccount {
   user!: User;
 }
 
+/** What `sendSystemMessage` sends, and to whom. */
 @InputType('SendSystemMessageInput')
 export class SendSystemMessageInput {
   @Field(() => ID, { nullable: true, description: 'Exactly one of toUserId and toGroupId.' })

@@ -92,7 +92,8 @@ const BUSY_RETRY_AFTER_SECONDS = 1;
 
 /** The API key a request presents: `X-Api-Key`, else a Bearer token of the key's shape; undefined for neither. */
 function serviceKey(header: unknown, token: string | undefined): string | undefined {
-  if (typeof header === 'string') return header.trim();
+  const key = typeof header === 'string' ? header.trim() : '';
+  if (key) return key;
   return token?.startsWith(SERVICE_KEY_PREFIX) ? token : undefined;
 }
 
