@@ -1,4 +1,5 @@
 import type { Knex } from '@mikro-orm/knex';
+import { newPrivateContact } from '../contacts/contact-rows';
 import type { Database } from '../db/database';
 import type { KeyParts } from './service-keys';
 
@@ -118,18 +119,7 @@ export class ServiceAccountsStore {
     try {
       return await this.db.knex.transaction(async (trx) => {
         const [id] = await trx('conversations').insert({ type: 'PRIVATE', user_lo: lo, user_hi: hi, last_seq: 0, created_at: now });
-        await trx('contacts').insert({
-          user_id: userId,
-          conversation_id: id,
-          type: 'PRIVATE',
-          peer: serviceUserId,
-          read_seq: 0,
-          pinned: false,
-          muted: false,
-          visible_from_seq: 0,
-          created_at: now,
-          updated_at: now,
-        });
+        await trx('contacts').insert(newPrivateContact(userId, String(id), serviceUserId, now));
         return String(id);
       });
     } catch (error) {
