@@ -47,6 +47,10 @@ import { OfflineNotifications } from './notifications/offline-notifications';
 import type { PushPort } from './notifications/push';
 import { PresenceService } from './presence/presence.service';
 import { createSchema } from './schema';
+import { ServiceAccountsResolver } from './service-accounts/service-accounts.resolver';
+import { ServiceAccountsService } from './service-accounts/service-accounts.service';
+import { ServiceAccountsStore } from './service-accounts/service-accounts.store';
+import { SystemMessagesService } from './service-accounts/system-messages.service';
 import { createHttpServer } from './transport/http';
 import { attachWebSocket } from './transport/ws';
 import { createMediaHandler } from './transport/media-route';
@@ -133,6 +137,10 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
   const calls = new CallsService(adapters.calls, friends, users, messages, notifier, offline, log, config.calls);
   const hub = new Hub(engine, presence.changed, log);
   const bans = new BansService(bansStore, admin, auth, groups);
+  const serviceStore = new ServiceAccountsStore(db);
+  const serviceAccounts = new ServiceAccountsService(serviceStore, admin);
+  const serviceLimit = limiters.bursty('service-messages', { ratePerSecond: config.serviceRatePerSecond, burst: config.serviceRateBurst });
+  const systemMessages = new SystemMessagesService(serviceStore, messages, groups, users, serviceLimit);
 
   const instances = new Map<unknown, unknown>([
     [AuthResolver, new AuthResolver(auth)],
@@ -148,6 +156,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
     [AdminResolver, new AdminResolver(admin)],
     [ModerationResolver, new ModerationResolver(moderationAdmin)],
     [BansResolver, new BansResolver(bans)],
+    [ServiceAccountsResolver, new ServiceAccountsResolver(systemMessages)],
   ]);
   const schema = await createSchema({ get: (cls) => instances.get(cls) });
   const lookups = shareLookups({
@@ -182,6 +191,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
     mediaOrigins: storageOrigins(config),
     metrics,
     metricsRoute: metricsServer ? undefined : metricsRoute,
+    serviceKeys: (key) => serviceAccounts.authenticate(key),
   });
   const ws =
     config.role === 'platform'

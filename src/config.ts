@@ -55,6 +55,10 @@ export interface Config {
   messageRatePerSecond: number;
   /** Burst of sendMessage per user above the steady rate. @default 50 */
   messageRateBurst: number;
+  /** Steady rate of sendSystemMessage per service account and second. @default 100 */
+  serviceRatePerSecond: number;
+  /** Burst of sendSystemMessage per service account above the steady rate. @default 200 */
+  serviceRateBurst: number;
   /** Limits of login, register, refreshToken and changePassword; 0 turns one off. */
   frontDoor: FrontDoorLimits;
   /**
@@ -455,6 +459,8 @@ export function loadConfig(env: Env = process.env): Config {
     introspection: bool(env, 'GRAPHQL_INTROSPECTION', true),
     messageRatePerSecond: int(env, 'RATE_LIMIT_MESSAGES_PER_SECOND', 20, 1, 100000),
     messageRateBurst: int(env, 'RATE_LIMIT_MESSAGES_BURST', 50, 1, 100000),
+    serviceRatePerSecond: int(env, 'SERVICE_RATE_PER_SECOND', 100, 1, 100000),
+    serviceRateBurst: int(env, 'SERVICE_RATE_BURST', 200, 1, 100000),
     frontDoor: {
       loginFailuresPerAccount: int(env, 'RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT', 10, 0, 1_000_000),
       loginFailuresPerAddress: int(env, 'RATE_LIMIT_LOGIN_FAILURES_PER_ADDRESS', 100, 0, 1_000_000),

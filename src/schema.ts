@@ -13,6 +13,7 @@ import { FriendsResolver } from './friends/friends.resolver';
 import { GroupsResolver } from './groups/groups.resolver';
 import { MessagesResolver } from './messages/messages.resolver';
 import { ModerationResolver } from './moderation/moderation.resolver';
+import { ServiceAccountsResolver } from './service-accounts/service-accounts.resolver';
 import { UploadsResolver } from './uploads/uploads.resolver';
 import { UsersResolver } from './users/users.resolver';
 
@@ -31,6 +32,7 @@ export const resolvers = [
   AdminResolver,
   ModerationResolver,
   BansResolver,
+  ServiceAccountsResolver,
 ] as const;
 
 /**

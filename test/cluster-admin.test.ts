@@ -22,7 +22,7 @@ describeCluster('bans in a cluster: one platform node and two push nodes in thei
 
   beforeAll(async () => {
     admin = await register(cluster.api(), 'chief');
-    await grantAdmin({ DATABASE_URL: cluster.env.DATABASE_URL! }, admin);
+    await grantAdmin({ databaseUrl: cluster.env.DATABASE_URL! }, admin);
   }, 90_000);
   afterEach(async () => {
     await Promise.all(open.splice(0).map((r) => r.close()));

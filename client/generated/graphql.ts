@@ -116,6 +116,7 @@ export type MessageType =
   | 'CALL'
   | 'FILE'
   | 'IMAGE'
+  | 'SYSTEM'
   | 'TEXT'
   | 'VIDEO'
   | 'VOICE';

@@ -1,5 +1,5 @@
 import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
-import { requireViewer, type RequestContext } from './context';
+import { refuseService, requireViewer, type RequestContext } from './context';
 import type { AuthService } from './auth.service';
 import { AuthPayload, LoginInput, RegisterInput } from './auth.types';
 
@@ -9,6 +9,7 @@ export class AuthResolver {
 
   @Mutation(() => AuthPayload)
   register(@Ctx() ctx: RequestContext, @Arg('input', () => RegisterInput) input: RegisterInput): Promise<AuthPayload> {
+    refuseService(ctx);
     return this.service.register(input, ctx.clientAddress);
   }
 
@@ -16,11 +17,13 @@ export class AuthResolver {
     description: "Ends the user's earlier session on the same terminal, if any (its refresh token stops working, its sockets close).",
   })
   login(@Ctx() ctx: RequestContext, @Arg('input', () => LoginInput) input: LoginInput): Promise<AuthPayload> {
+    refuseService(ctx);
     return this.service.login(input, ctx.clientAddress);
   }
 
   @Mutation(() => AuthPayload, { description: 'Rotates: the refresh token passed in stops working.' })
   refreshToken(@Ctx() ctx: RequestContext, @Arg('refreshToken', () => String) refreshToken: string): Promise<AuthPayload> {
+    refuseService(ctx);
     return this.service.refresh(refreshToken, ctx.clientAddress);
   }
 

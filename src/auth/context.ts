@@ -1,5 +1,5 @@
 import type { Logger } from '../common/logger';
-import { unauthenticated, type AppError } from '../common/errors';
+import { forbidden, unauthenticated, type AppError } from '../common/errors';
 import type { Terminal } from '../common/enums';
 import type { LocalConnection } from '../delivery/hub';
 import type { ImEventPayload } from '../events/event.types';
@@ -12,6 +12,14 @@ export interface Viewer {
   terminal: Terminal;
 }
 
+/** A service account calling with an API key (see src/service-accounts): it may only send system messages. */
+export interface ServiceViewer {
+  accountId: string;
+  /** The users row its messages are sent as. */
+  userId: string;
+  name: string;
+}
+
 /** What every resolver receives, over HTTP and over graphql-ws alike. */
 export interface RequestContext {
   viewer?: Viewer;
@@ -20,6 +28,8 @@ export interface RequestContext {
    * UNAUTHENTICATED: a ban ended its session (FORBIDDEN, reason BANNED). {@link requireViewer} throws it.
    */
   refusal?: AppError;
+  /** Set instead of `viewer` on HTTP requests that carry a live API key. */
+  service?: ServiceViewer;
   requestId: string;
   /** Where the request came from, as per-address rate limits count it (see transport/client-address.ts). */
   clientAddress: string;
@@ -45,8 +55,26 @@ export function viewerIs(context: RequestContext, userId: string): boolean {
   return context.viewerIs ? context.viewerIs(userId) : context.viewer?.userId === userId;
 }
 
-/** The viewer, or UNAUTHENTICATED (or the context's {@link RequestContext.refusal}). */
+/** What a service account gets from every field but its own. */
+const notForServices = () => forbidden('service accounts may only call sendSystemMessage and serviceAccount');
+
+/**
+ * The viewer, or UNAUTHENTICATED: FORBIDDEN for a service account, which is no user, and the context's
+ * {@link RequestContext.refusal} for a token whose session a ban ended.
+ */
 export function requireViewer(context: RequestContext): Viewer {
-  if (!context.viewer) throw context.refusal ?? unauthenticated();
+  if (!context.viewer) throw context.service ? notForServices() : (context.refusal ?? unauthenticated());
   return context.viewer;
+}
+
+/** For the fields that need no viewer (register, login...): FORBIDDEN for a service account. */
+export function refuseService(context: RequestContext): void {
+  if (context.service) throw notForServices();
+}
+
+/** The service account behind the API key, or UNAUTHENTICATED; FORBIDDEN for a user's access token. */
+export function requireService(context: RequestContext): ServiceViewer {
+  if (context.service) return context.service;
+  if (context.viewer) throw forbidden('only a service account (an API key) may call this');
+  throw unauthenticated('a valid API key is required');
 }

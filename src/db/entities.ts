@@ -8,6 +8,7 @@ import { GroupEntity, GroupMemberEntity } from '../groups/group.entity';
 import { ConversationEntity } from '../messages/conversation.entity';
 import { MessageEntity } from '../messages/message.entity';
 import { WordEntity, WordListEntity } from '../moderation/word-list.entity';
+import { ServiceAccountEntity, ServiceKeyEntity } from '../service-accounts/service-account.entity';
 import { UploadEntity } from '../uploads/upload.entity';
 import { UserEntity } from '../users/user.entity';
 
@@ -27,4 +28,6 @@ export const entities = [
   WordListEntity,
   WordEntity,
   BanEntity,
+  ServiceAccountEntity,
+  ServiceKeyEntity,
 ];

@@ -8,6 +8,7 @@ import type { Viewer } from '../auth/context';
 import { distinctPairs, pairKey } from '../auth/loaders';
 import type { Notifier } from '../delivery/notifier';
 import type { UsersService } from '../users/users.service';
+import { newPrivateContact } from '../contacts/contact-rows';
 import type { Friend } from './friend.types';
 
 type FriendRow = { friend_id: string | number; conversation_id: string | number; remark: string | null; created_at: number; muted: number | boolean | null };
@@ -33,7 +34,7 @@ export class FriendsService {
       conversation = await trx('conversations').first('id').where({ user_lo: lo, user_hi: hi });
     }
     const conversationId = String(conversation.id);
-    for (const [user, other] of [[a, b], [b, a]]) {
+    for (const [user, other] of [[a, b], [b, a]] as const) {
       const friendship = await trx('friendships').first('id').where({ user_id: user, friend_id: other });
       if (!friendship) {
         await trx('friendships').insert({ user_id: user, friend_id: other, conversation_id: conversationId, created_at: now });
@@ -42,18 +43,7 @@ export class FriendsService {
       if (contact) {
         await trx('contacts').where({ id: contact.id }).update({ hidden_seq: null, updated_at: now });
       } else {
-        await trx('contacts').insert({
-          user_id: user,
-          conversation_id: conversationId,
-          type: 'PRIVATE',
-          peer: other,
-          read_seq: 0,
-          pinned: false,
-          muted: false,
-          visible_from_seq: 0,
-          created_at: now,
-          updated_at: now,
-        });
+        await trx('contacts').insert(newPrivateContact(user, conversationId, other, now));
       }
     }
     return conversationId;

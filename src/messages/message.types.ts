@@ -9,6 +9,8 @@ export enum MessageType {
   VOICE = 'VOICE',
   VIDEO = 'VIDEO',
   CALL = 'CALL',
+  /** From a service account (sendSystemMessage): plain text, never sent by a user. */
+  SYSTEM = 'SYSTEM',
 }
 registerEnumType(MessageType, {
   name: 'MessageType',
@@ -16,6 +18,12 @@ registerEnumType(MessageType, {
     CALL: { description: 'Written by the server when a call ends, from the caller: content is {"callId", "media", "outcome", "durationSeconds"}. Not for sendMessage.' },
   },
 });
+
+/**
+ * Whether messages of a type carry an upload in their content. Text kinds never do, whatever their content looks
+ * like: a service's text must not be read as a reference to someone's media.
+ */
+export const carriesMedia = (type: string): boolean => type !== MessageType.TEXT && type !== MessageType.SYSTEM;
 
 export enum MessageStatus {
   SENT = 'SENT',

@@ -5,7 +5,7 @@ import { page, PageArgs, PAGED, pagedCost, sizedCost } from '../common/paging';
 import type { MediaUrls } from '../uploads/media-urls';
 import { Media } from '../uploads/upload.types';
 import { User } from '../users/user.types';
-import { Message, MessageType, SendMessageInput, SyncPayload } from './message.types';
+import { carriesMedia, Message, SendMessageInput, SyncPayload } from './message.types';
 import type { MessagesService } from './messages.service';
 
 @Resolver(() => Message)
@@ -85,7 +85,7 @@ export class MessagesResolver {
       'The attachment of an IMAGE, FILE, VOICE or VIDEO message with signed URLs; null for TEXT, recalled messages and media past the retention period. Built from the content: no extra query.',
   })
   media(@Root() message: Message): Promise<Media | null> | null {
-    return message.type === MessageType.TEXT ? null : this.urls.ofMessage(message);
+    return carriesMedia(message.type) ? this.urls.ofMessage(message) : null;
   }
 
   @Mutation(() => Boolean, { description: 'Tells the other members that the viewer is typing; not stored.' })

@@ -20,7 +20,7 @@ import type { UploadsService } from '../uploads/uploads.service';
 import type { User } from '../users/user.types';
 import type { UsersService } from '../users/users.service';
 import { toMessages } from './message.views';
-import { MessageType, type Message, type SendMessageInput, type SyncPayload } from './message.types';
+import { carriesMedia, MessageType, type Message, type SendMessageInput, type SyncPayload } from './message.types';
 import { NotAMemberError, type MessageRecord, type MessageStore, type SeqRange } from './messages.store';
 import { decodeCursor, encodeCursor } from './sync-cursor';
 import { oldestFirst } from './sync-page';
@@ -96,6 +96,7 @@ export class MessagesService {
     const clientMessageId = checkClientMessageId(input.clientMessageId);
     const type = input.type ?? MessageType.TEXT;
     if (type === MessageType.CALL) throw badInput('type', 'CALL messages are written by the server when a call ends');
+    if (type === MessageType.SYSTEM) throw badInput('type', 'SYSTEM messages come only from service accounts (sendSystemMessage)');
     const media = type === MessageType.TEXT ? undefined : parseMediaRequest(type, input.content);
     let content = media ? '' : checkText(input.content);
     const mentionIds = checkMentions(input.mentionUserIds, toGroupId != null);
@@ -109,29 +110,41 @@ export class MessagesService {
     // claimed by this same clientMessageId and goes on to the store, which returns the stored message.
     if (media) content = await this.uploads.attachToMessage(viewer, type, media, clientMessageId);
     else content = await moderated(this.moderation, 'content', content, { userId: viewer.userId });
+    const { message, stored } = await this.post(viewer.userId, route, { type, content, clientMessageId, mentions: mentionIds }, async (error) => {
+      if (media) await this.uploads.detachFromMessage(media.uploadId, clientMessageId);
+      return error instanceof NotAMemberError ? this.refusal(viewer, toGroupId!) : error;
+    });
+    if (stored) timer();
+    return message;
+  }
+
+  /**
+   * Stores a message of a sender whose right to send on `route` was checked, and delivers it to every live terminal
+   * of the route's recipients; `stored` is false for a resend of a known clientMessageId, which returns the stored
+   * message and delivers nothing. `refused` turns any other error of the store into the one to throw.
+   */
+  async post(senderId: string, route: Route, draft: Draft, refused: (error: unknown) => Promise<unknown> = async (error) => error): Promise<{ message: Message; stored: boolean }> {
+    const { type, content, clientMessageId } = draft;
     let record: MessageRecord;
     try {
       record = await this.store.append({
         conversationId: route.conversationId,
-        senderId: viewer.userId,
+        senderId,
         type,
         content,
         clientMessageId,
-        mentions: mentionIds,
+        mentions: draft.mentions,
         createdAt: Date.now(),
         toMembers: route.recipients === null,
+        fromOutside: route.fromOutside,
       });
     } catch (error) {
-      if (!isUniqueViolation(error)) {
-        if (media) await this.uploads.detachFromMessage(media.uploadId, clientMessageId);
-        throw error instanceof NotAMemberError ? await this.refusal(viewer, toGroupId!) : error;
-      }
-      return this.resent(viewer, clientMessageId, route);
+      if (!isUniqueViolation(error)) throw await refused(error);
+      return { message: await this.resent(senderId, clientMessageId, route), stored: false };
     }
+    const conversation = route.type === ConversationType.GROUP ? 'group' : 'private';
     this.metrics.messagesStored.inc({ conversation });
-    const message = await this.publish(route, record, { type, content, clientMessageId });
-    timer();
-    return message;
+    return { message: await this.publish(route, record, { type, content, clientMessageId }), stored: true };
   }
 
   /**
@@ -144,16 +157,8 @@ export class MessagesService {
     const route = await this.friendships.push({ userId: callerId, friendId: calleeId });
     if (!route) return undefined;
     const privateRoute = toPrivateRoute(route, callerId, calleeId);
-    const type = MessageType.CALL;
-    let record: MessageRecord;
-    try {
-      record = await this.store.append({ conversationId: privateRoute.conversationId, senderId: callerId, type, content, clientMessageId, mentions: [], createdAt: Date.now(), toMembers: false });
-    } catch (error) {
-      if (isUniqueViolation(error)) return undefined;
-      throw error;
-    }
-    this.metrics.messagesStored.inc({ conversation: 'private' });
-    return this.publish(privateRoute, record, { type, content, clientMessageId });
+    const { message, stored } = await this.post(callerId, privateRoute, { type: MessageType.CALL, content, clientMessageId, mentions: [] });
+    return stored ? message : undefined;
   }
 
   /** Delivers a message just stored to every live terminal of its conversation's members, the sender's included. */
@@ -336,8 +341,8 @@ export class MessagesService {
     return MODERATORS.includes(standing.role);
   }
 
-  private async resent(viewer: Viewer, clientMessageId: string, route: Route): Promise<Message> {
-    const existing = await this.store.byClientId(viewer.userId, clientMessageId);
+  private async resent(senderId: string, clientMessageId: string, route: Route): Promise<Message> {
+    const existing = await this.store.byClientId(senderId, clientMessageId);
     if (!existing) throw new Error('duplicate message vanished');
     if (existing.conversationId !== route.conversationId) throw conflict('clientMessageId: already used for another conversation');
     const [message] = await toMessages([existing], () => route.type, this.users);
@@ -346,7 +351,7 @@ export class MessagesService {
 
   /** Lets go of a recalled message's upload: its media stop being served once no other message shares the bytes. */
   private async releaseMedia(record: MessageRecord): Promise<void> {
-    const media = record.type === MessageType.TEXT ? undefined : storedMediaContent(record.content);
+    const media = carriesMedia(record.type) ? storedMediaContent(record.content) : undefined;
     if (media) await this.uploads.release(media.uploadId);
   }
 
@@ -384,8 +389,8 @@ function toPrivateRoute(route: FriendshipRoute, senderId: string, peerId: string
 
 const isVisible = (m: Membership, seq: number): boolean => seq > m.visibleFrom && (m.visibleTo === null || seq <= m.visibleTo);
 
-/** Where a message goes and who sends it, as the send path resolves it before storing. */
-interface Route {
+/** Where a message goes and who sends it, as a send path resolves it before storing. */
+export interface Route {
   conversationId: string;
   type: ConversationType;
   sender: User;
@@ -395,6 +400,17 @@ interface Route {
    */
   recipients: string[] | null;
   mentions: User[];
+  /** A group message from a sender who is no member (a service account): see NewMessage.fromOutside. @default false */
+  fromOutside?: boolean;
+}
+
+/** What a message says, as {@link MessagesService.post} stores it. */
+export interface Draft {
+  type: MessageType;
+  content: string;
+  clientMessageId: string;
+  /** Mentioned user ids, checked to be members. */
+  mentions: string[];
 }
 
 /** Mentioned user ids: group messages only, at most 20, repeats dropped. */

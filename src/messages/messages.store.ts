@@ -37,6 +37,12 @@ export interface NewMessage {
    * @default false
    */
   toMembers?: boolean;
+  /**
+   * With `toMembers`: store it although the sender is no member (a service account's system message to a group);
+   * the record still carries the members at its seq, who are its recipients.
+   * @default false
+   */
+  fromOutside?: boolean;
 }
 
 /** Why an append with `toMembers` was refused: the sender was no longer a member (left, removed, dissolved). */
@@ -118,7 +124,7 @@ const isRowError = (error: unknown): boolean => {
 const clientKey = (senderId: string, clientMessageId: string): string => `${senderId}\u0000${clientMessageId}`;
 
 /** The record of a stored message; a group send's carries its members. */
-const recordOf = ({ toMembers: _, ...m }: NewMessage, id: string, seq: number, audience: Set<string> | undefined): MessageRecord => ({
+const recordOf = ({ toMembers: _, fromOutside: __, ...m }: NewMessage, id: string, seq: number, audience: Set<string> | undefined): MessageRecord => ({
   ...m,
   id,
   seq,
@@ -426,8 +432,8 @@ export class MessageStore {
         outcome.set(item, duplicateOf(m));
         continue;
       }
-      const audience = members.get(m.conversationId);
-      if (m.toMembers && !audience?.has(m.senderId)) {
+      const audience = m.toMembers ? (members.get(m.conversationId) ?? new Set<string>()) : undefined;
+      if (m.toMembers && !m.fromOutside && !audience!.has(m.senderId)) {
         outcome.set(item, new NotAMemberError(m.conversationId));
         continue;
       }
@@ -474,8 +480,8 @@ export class MessageStore {
   private async appendOne(message: NewMessage): Promise<MessageRecord> {
     return this.db.knex.transaction(async (trx) => {
       const seq = await this.nextSeq(trx, message.conversationId, message.createdAt);
-      const audience = (await this.membersAt(trx, message.toMembers ? [message.conversationId] : [])).get(message.conversationId);
-      if (message.toMembers && !audience?.has(message.senderId)) throw new NotAMemberError(message.conversationId);
+      const audience = message.toMembers ? ((await this.membersAt(trx, [message.conversationId])).get(message.conversationId) ?? new Set<string>()) : undefined;
+      if (message.toMembers && !message.fromOutside && !audience!.has(message.senderId)) throw new NotAMemberError(message.conversationId);
       const [id] = await trx('messages').insert(toRow({ ...message, seq }));
       return recordOf(message, String(id), seq, audience);
     });

@@ -4,10 +4,11 @@ import { createServer } from 'node:http';
 import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { AuthService } from '../auth/auth.service';
-import type { RequestContext } from '../auth/context';
+import type { RequestContext, ServiceViewer } from '../auth/context';
 import { createLoaders, type Lookups } from '../auth/loaders';
 import { bearer } from '../auth/tokens';
 import { formatError } from '../common/errors';
+import { SERVICE_KEY_PREFIX } from '../service-accounts/service-keys';
 import type { Logger } from '../common/logger';
 import { countOperation } from '../metrics/graphql-metrics';
 import type { Metrics } from '../metrics/metrics';
@@ -46,6 +47,8 @@ export interface HttpOptions {
   mediaOrigins?: readonly string[];
   /** Where GraphQL operations are counted. */
   metrics: Metrics;
+  /** The service account behind an API key (`X-Api-Key`, or a Bearer token starting `imsk_`), if it is live. */
+  serviceKeys?: (key: string) => Promise<ServiceViewer | undefined>;
   /** Answers `GET /metrics` (returning true), when this server serves it. */
   metricsRoute?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
@@ -86,6 +89,13 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
 
 /** What a client is told to wait before retrying a request refused because the node is at capacity. */
 const BUSY_RETRY_AFTER_SECONDS = 1;
+
+/** The API key a request presents: `X-Api-Key`, else a Bearer token of the key's shape; undefined for neither. */
+function serviceKey(header: unknown, token: string | undefined): string | undefined {
+  const key = typeof header === 'string' ? header.trim() : '';
+  if (key) return key;
+  return token?.startsWith(SERVICE_KEY_PREFIX) ? token : undefined;
+}
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
@@ -198,10 +208,15 @@ export async function createHttpServer(options: HttpOptions): Promise<HttpServer
     }
     const started = process.hrtime.bigint();
     const context = async (): Promise<RequestContext> => {
-      const { viewer, refusal } = await auth.identify(bearer(req.headers.authorization));
+      const token = bearer(req.headers.authorization);
+      const apiKey = serviceKey(req.headers['x-api-key'], token);
+      // An API key never reaches the JWT check, nor an access token the key lookup: each path costs what it did.
+      const service = apiKey === undefined ? undefined : await options.serviceKeys?.(apiKey);
+      const { viewer, refusal } = apiKey === undefined ? await auth.identify(token) : { viewer: undefined, refusal: undefined };
       return {
         viewer,
         refusal,
+        service,
         requestId,
         // Only the front door's mutations read it; the send path pays nothing for it.
         get clientAddress() {

@@ -1,4 +1,4 @@
-import { MessageType } from '../messages/message.types';
+import { carriesMedia, MessageType } from '../messages/message.types';
 import { storedMediaContent } from './media-content';
 import { mediaKey, thumbKey } from './measure';
 import type { ObjectStorage } from './storage';
@@ -43,9 +43,9 @@ export class MediaUrls {
     return new Date(Math.ceil((now + this.options.ttlSeconds * 1000) / step) * step);
   }
 
-  /** The media of a message: null for TEXT, recalled messages, and messages past the retention period. */
+  /** The media of a message: null for TEXT and SYSTEM, recalled messages, and messages past the retention period. */
   async ofMessage(message: MediaSource): Promise<Media | null> {
-    if (message.type === MessageType.TEXT || message.status === 'RECALLED') return null;
+    if (!carriesMedia(message.type) || message.status === 'RECALLED') return null;
     const content = storedMediaContent(message.content);
     if (!content) return null;
     const now = Date.now();

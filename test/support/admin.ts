@@ -10,15 +10,19 @@ export interface AdminRun {
   stderr: string;
 }
 
-/** Runs the built `npm run admin` (dist/scripts/admin.js) against `server`'s database, as an operator would. */
-export function runAdmin(server: TestServer, ...args: string[]): Promise<AdminRun> {
-  return runAdminOn({ DATABASE_URL: databaseUrl(server), DATA_DIR: server.config.dataDir }, ...args);
+/** A database the admin command can run against, for a cluster whose nodes run in processes of their own. */
+export interface AdminTarget {
+  databaseUrl: string;
 }
 
-/** Runs the built `npm run admin` with these database variables (a cluster's DATABASE_URL). */
-export function runAdminOn(database: Record<string, string>, ...args: string[]): Promise<AdminRun> {
+/**
+ * Runs the built `npm run admin` (dist/scripts/admin.js) against the database of `target` (a test server, or a
+ * cluster's DATABASE_URL), as an operator would.
+ */
+export function runAdmin(target: TestServer | AdminTarget, ...args: string[]): Promise<AdminRun> {
   const script = path.resolve(__dirname, '../../dist/scripts/admin.js');
-  const env = { ...process.env, ...database, LOG_LEVEL: 'warn' };
+  const where = 'databaseUrl' in target ? { DATABASE_URL: target.databaseUrl } : { DATABASE_URL: databaseUrl(target), DATA_DIR: target.config.dataDir };
+  const env = { ...process.env, ...where, LOG_LEVEL: 'warn' };
   return new Promise((resolve) => {
     execFile(process.execPath, [script, ...args], { env }, (error, stdout, stderr) => {
       resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
@@ -26,11 +30,24 @@ export function runAdminOn(database: Record<string, string>, ...args: string[]):
   });
 }
 
-/**
- * Makes `user` an admin through `npm run admin -- grant`, failing the test if the command does: on `server`'s
- * database, or on the one that these variables name.
- */
-export async function grantAdmin(server: TestServer | Record<string, string>, user: TestUser): Promise<void> {
-  const run = 'config' in server ? await runAdmin(server as TestServer, 'grant', user.username) : await runAdminOn(server as Record<string, string>, 'grant', user.username);
+/** Makes `user` an admin through `npm run admin -- grant` on `target`'s database, failing the test if the command does. */
+export async function grantAdmin(target: TestServer | AdminTarget, user: TestUser): Promise<void> {
+  const run = await runAdmin(target, 'grant', user.username);
   if (run.code !== 0) throw new Error(`npm run admin -- grant ${user.username} exited ${run.code}: ${run.stderr}`);
+}
+
+/** A service account made by `npm run admin -- service create`, with the API key the command printed. */
+export interface TestService {
+  name: string;
+  key: string;
+}
+
+let services = 0;
+
+/** Makes a fresh service account through the admin command, failing the test if the command does. */
+export async function createService(target: TestServer | AdminTarget, prefix = 'svc'): Promise<TestService> {
+  const name = `${prefix}${process.pid % 1000}_${services++}`;
+  const run = await runAdmin(target, 'service', 'create', name);
+  if (run.code !== 0) throw new Error(`npm run admin -- service create ${name} exited ${run.code}: ${run.stderr}`);
+  return { name, key: run.stdout.trim().split('\n').pop()! };
 }

@@ -14,9 +14,15 @@ export interface MediaContent {
   thumbnail?: boolean;
 }
 
+/**
+ * Whether a message is plain text: TEXT, or SYSTEM from a service account (compared as a string: the generated
+ * types learn SYSTEM at the next codegen).
+ */
+export const isText = (type: MessageType): boolean => type === 'TEXT' || (type as string) === 'SYSTEM';
+
 /** The content of a media message, or null for text, a recalled message (empty content) or JSON that is not an object. */
 export function parseMediaContent(type: MessageType, content: string): MediaContent | null {
-  if (type === 'TEXT' || !content) return null;
+  if (isText(type) || !content) return null;
   try {
     const parsed: unknown = JSON.parse(content);
     return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as MediaContent) : null;
@@ -42,7 +48,7 @@ export function formatBytes(bytes: number): string {
 /** What a conversation list shows for a message: its text, or the kind of attachment and its name. */
 export function messagePreview(message: { type: MessageType; content: string; status: string }): string {
   if (message.status === 'RECALLED') return 'Message recalled';
-  if (message.type === 'TEXT') return message.content;
+  if (isText(message.type)) return message.content;
   const name = parseMediaContent(message.type, message.content)?.name;
   return `[${message.type.toLowerCase()}]${name ? ` ${name}` : ''}`;
 }

@@ -1,13 +1,13 @@
 import type { MessageFieldsFragment } from '../../../generated/graphql';
 import { useRecallMessageMutation } from '../../../generated/hooks';
 import type { PendingAttachment, PendingMessage } from '../hooks/useConversation';
-import { formatBytes } from '../media-content';
+import { formatBytes, isText } from '../media-content';
 import { MediaBody } from './MediaBody';
 
 /** The text of a message or its attachment; a recalled message shows neither. */
 function Body({ message }: { message: MessageFieldsFragment }) {
   if (message.status === 'RECALLED') return <em className="recalled">Message recalled</em>;
-  if (message.type === 'TEXT') return <span className="text">{message.content}</span>;
+  if (isText(message.type)) return <span className="text">{message.content}</span>;
   return <MediaBody type={message.type} content={message.content} media={message.media} />;
 }
 
