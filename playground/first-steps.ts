@@ -131,6 +131,95 @@ mutation HangUp($callId: ID!) {
 }
 `;
 
+const GROUP_DETAILS_QUERY = `# Group details (README: Group details): your display name in a group, private
+# remarks only you see, and the owner/admin switch that mutes everyone else.
+
+mutation MyNameInGroup($groupId: ID!) {
+  setGroupDisplayName(groupId: $groupId, displayName: "Alice (design)") { id members(first: 20) { user { nickname } displayName } }
+}
+
+mutation RemarkGroup($groupId: ID!) {
+  setGroupRemark(groupId: $groupId, remark: "weekly sync") { id name remark }
+}
+
+mutation RemarkFriend($userId: ID!) {
+  setFriendRemark(userId: $userId, remark: "Bob from the gym") { remark user { nickname } }
+}
+
+mutation MuteEveryone($groupId: ID!) {
+  setGroupMuteAll(groupId: $groupId, muted: true) { id mutedAll }
+}
+`;
+
+const NOTIFICATIONS_QUERY = `# Offline notifications (README: Offline notifications): a message or a call to a
+# user with no live terminal is handed to the push port, which POSTs signed JSON to
+# PUSH_WEBHOOK_URL. Muting a conversation stops them, except for mentions of you.
+
+query MyConversations {
+  contacts(first: 20) { conversationId muted unreadCount }
+}
+
+mutation Mute($conversationId: ID!) {
+  setContactMuted(conversationId: $conversationId, muted: true) { conversationId muted }
+}
+`;
+
+const ADMIN_QUERY = `# Administration (README: Administration). On the server's host, make someone an
+# admin:   npm run admin -- grant <username>
+# Then, with that admin's token: find users and groups, ban and unban them (a
+# banned user's sessions end at once with 4403), and read the audit log.
+# Moderation: word lists that mask or refuse words in messages, nicknames,
+# signatures, group names and notices, applied on every node at once.
+
+query Users($prefix: String) {
+  adminUsers(first: 20, filter: { usernamePrefix: $prefix }) { id username role ban { reason until } }
+}
+
+mutation Ban($userId: ID!) {
+  banUser(userId: $userId, reason: "spam", until: "2030-01-01T00:00:00Z") { reason until }
+}
+
+mutation Unban($userId: ID!) {
+  unbanUser(userId: $userId, reason: "appeal accepted") { reason }
+}
+
+query Groups {
+  adminGroups(first: 20, filter: { banned: false }) { id name memberCount ban { reason } }
+}
+
+query AuditLog {
+  auditLog(first: 20) { createdAt actorId action subjectType subjectId reason details }
+}
+
+mutation NewWordList {
+  createWordList(name: "profanity", action: MASK) { id name version }
+}
+
+mutation AddWords($listId: ID!) {
+  addWords(listId: $listId, words: ["darn", "heck"]) { wordCount version }
+}
+
+query WordLists {
+  wordLists { id name action wordCount words }
+}
+`;
+
+const SERVICE_QUERY = `# Messages from other services (README: Service messages). On the host:
+#   npm run admin -- service create billing
+# prints an API key (imsk_...) once. Put it in Headers as
+#   {"Authorization": "Bearer imsk_..."}   (or {"X-Api-Key": "imsk_..."})
+# A key may only call these two fields. A retry with the same idempotencyKey
+# returns the first message and stores nothing.
+
+query Me {
+  serviceAccount { id name }
+}
+
+mutation Notify($userId: ID!) {
+  sendSystemMessage(input: { toUserId: $userId, content: "Your invoice is ready", idempotencyKey: "invoice-42" }) { id seq conversationId type }
+}
+`;
+
 /** The tabs, in the order the playground opens them: the first chat first. */
 export const FIRST_STEPS: FirstStepsTab[] = [
   {
@@ -139,4 +228,8 @@ export const FIRST_STEPS: FirstStepsTab[] = [
   },
   { query: EVENTS_QUERY },
   { query: CALLS_QUERY, variables: { calleeId: '<friend id>', callId: '<call id>', payload: 'v=0 ...' } },
+  { query: GROUP_DETAILS_QUERY, variables: { groupId: '<group id>', userId: '<friend id>' } },
+  { query: NOTIFICATIONS_QUERY, variables: { conversationId: '<conversation id>' } },
+  { query: ADMIN_QUERY, variables: { prefix: 'bo', userId: '<user id>', listId: '<word list id>' } },
+  { query: SERVICE_QUERY, variables: { userId: '<user id>' } },
 ];
