@@ -103,10 +103,11 @@ export class PubSubDeliveryEngine implements DeliveryEngine {
   }
 
   async ready(): Promise<boolean> {
-    // Events arrive through the subscriber: until it is back, a socket accepted here would hear nothing.
-    if ((this.pubsub.getSubscriber() as Redis).status !== 'ready') return false;
     try {
-      return (await this.redis.ping()) === 'PONG';
+      // Events arrive through the subscriber (PING is one of the commands it may send): while it is away, a
+      // socket accepted here would hear nothing.
+      const [commands] = await Promise.all([this.redis.ping(), (this.pubsub.getSubscriber() as Redis).ping()]);
+      return commands === 'PONG';
     } catch {
       return false;
     }
