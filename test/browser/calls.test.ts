@@ -2,6 +2,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
+import WebSocket from 'ws';
+import { createImClient } from '../../client/sdk';
+import { AcceptCallDocument, HangUpCallDocument } from '../../client/generated/graphql';
 import { befriend, launchBrowser, OUTPUT_DIR, registerUser, type ChatUser } from './browser';
 import { startServerProcess, type ServerProcess } from './server-process';
 
@@ -70,5 +73,43 @@ describe('calls in the web app', () => {
       await user.page.getByTestId('call-line').filter({ hasText: /^Declined call$/ }).waitFor();
     }
     expect(await bob.page.getByTestId('message').filter({ hasText: '{' }).count()).toBe(0);
+  });
+
+  it('should stop ringing on the web when another terminal of the callee answers', async () => {
+    // One session per terminal kind: Bob's other terminal is the SDK as a PC client, next to his web page.
+    const bobOnPc = createImClient({ url: `${server.url}/graphql`, terminal: 'PC', webSocketImpl: WebSocket });
+    try {
+      await bobOnPc.login({ username: bob.username, password: 'correct horse battery' });
+      const connected = new Promise<void>((resolve) => bobOnPc.on('state', (state) => state === 'connected' && resolve()));
+      if (bobOnPc.state !== 'connected') await connected;
+      const rang = new Promise<string>((resolve) => bobOnPc.on('call', (event) => event.callChange === 'INVITED' && resolve(event.call.id)));
+
+      await alice.page.getByTestId('call-audio').click();
+      const ringing = bob.page.getByTestId('incoming-call');
+      await ringing.getByText('Alice is calling you (audio call)').waitFor();
+      const callId = await rang;
+      await bobOnPc.request(AcceptCallDocument, { callId });
+      await ringing.waitFor({ state: 'detached' });
+      await alice.page.getByTestId('active-call').waitFor();
+      expect(await bob.page.getByTestId('active-call').count()).toBe(0);
+
+      await bobOnPc.request(HangUpCallDocument, { callId });
+      await alice.page.getByTestId('call-notice').getByText('Call ended').waitFor();
+      await alice.page.getByTestId('active-call').waitFor({ state: 'detached' });
+    } finally {
+      await bobOnPc.close();
+    }
+  });
+
+  it('should stop ringing when the caller cancels and leave a cancelled call line', async () => {
+    await alice.page.getByTestId('call-video').click();
+    const ringing = bob.page.getByTestId('incoming-call');
+    await ringing.waitFor();
+    await alice.page.getByTestId('outgoing-call').getByTestId('cancel-call').click();
+    await alice.page.getByTestId('outgoing-call').waitFor({ state: 'detached' });
+    await ringing.waitFor({ state: 'detached' });
+    for (const user of [alice, bob]) {
+      await user.page.getByTestId('call-line').filter({ hasText: /^Cancelled video call$/ }).waitFor();
+    }
   });
 });

@@ -27,15 +27,16 @@ function useElapsedSeconds(since: number): number {
 function ConnectedCall({ controls, call, since, peerName }: { controls: CallControls; call: CallFieldsFragment; since: number; peerName: string }) {
   const elapsed = useElapsedSeconds(since);
   const video = call.media === 'VIDEO';
-  const connected = controls.connectionState === 'connected';
+  const state = controls.connectionState;
+  const status = state === 'connected' ? formatDuration(elapsed) : state === 'failed' ? 'Connection failed' : 'Connecting…';
   return (
-    <div className="call-panel active" data-testid="active-call" data-connection-state={controls.connectionState}>
+    <div className="call-panel active" data-testid="active-call" data-connection-state={state}>
       <div className="call-media">
         <StreamPlayer stream={controls.remoteStream} video={video} muted={false} testId="remote-media" />
         {video && <StreamPlayer stream={controls.localStream} video muted testId="local-media" />}
       </div>
       <span>
-        {peerName} · <span data-testid="call-duration">{connected ? formatDuration(elapsed) : 'Connecting…'}</span>
+        {peerName} · <span data-testid="call-duration">{status}</span>
       </span>
       <button type="button" onClick={controls.hangUp} data-testid="hang-up">
         Hang up
