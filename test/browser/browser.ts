@@ -7,7 +7,8 @@ export const OUTPUT_DIR = path.join(__dirname, '../../test-output');
 
 /**
  * Debian's Chromium, headless. `launch` gives the browser a fresh temporary profile (user-data dir) of its own;
- * the flags keep it from talking to anything but the server under test.
+ * the flags keep it from talking to anything but the server under test, and give calls a fake camera and
+ * microphone that need no permission prompt.
  */
 export function launchBrowser(): Promise<Browser> {
   mkdirSync(OUTPUT_DIR, { recursive: true });
@@ -22,6 +23,8 @@ export function launchBrowser(): Promise<Browser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      '--use-fake-ui-for-media-stream',
+      '--use-fake-device-for-media-stream',
     ],
   });
 }

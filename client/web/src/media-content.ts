@@ -1,4 +1,5 @@
 import type { MessageType } from '../../generated/graphql';
+import { describeCall } from './call-content';
 
 /** The content JSON the server stores for an IMAGE, FILE, VOICE or VIDEO message (see Message.content). */
 export interface MediaContent {
@@ -49,6 +50,7 @@ export function formatBytes(bytes: number): string {
 export function messagePreview(message: { type: MessageType; content: string; status: string }): string {
   if (message.status === 'RECALLED') return 'Message recalled';
   if (isText(message.type)) return message.content;
+  if (message.type === 'CALL') return describeCall(message.content);
   const name = parseMediaContent(message.type, message.content)?.name;
   return `[${message.type.toLowerCase()}]${name ? ` ${name}` : ''}`;
 }

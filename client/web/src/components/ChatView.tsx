@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
-import type { ContactFieldsFragment } from '../../../generated/graphql';
+import type { CallMedia, ContactFieldsFragment } from '../../../generated/graphql';
 import { useMarkConversationReadMutation, useSetContactMutedMutation, useSetContactPinnedMutation } from '../../../generated/hooks';
 import { useConversation, type Recipient } from '../hooks/useConversation';
 import { usePeerReadSeq } from '../hooks/usePeerReadSeq';
@@ -10,8 +10,11 @@ import { GroupDetails } from './GroupDetails';
 import { MessageList } from './MessageList';
 import { PresenceDot } from './PresenceDot';
 
-/** One open conversation: header with its toggles, the history, who is typing, and the composer. */
-export function ChatView({ contact }: { contact: ContactFieldsFragment }) {
+/**
+ * One open conversation: header with its toggles, the history, who is typing, and the composer. `onCall` rings
+ * the peer of a private conversation (private chats are between friends); without it no call buttons show.
+ */
+export function ChatView({ contact, onCall }: { contact: ContactFieldsFragment; onCall?: (calleeId: string, media: CallMedia) => void }) {
   const { conversationId } = contact;
   const recipient = useMemo<Recipient>(
     () => (contact.group ? { toGroupId: contact.group.id } : { toUserId: contact.peer?.id ?? '' }),
@@ -39,6 +42,9 @@ export function ChatView({ contact }: { contact: ContactFieldsFragment }) {
       <header className="chat-header">
         {contact.peer && <PresenceDot online={contact.peer.online} />}
         <h2 data-testid="chat-title">{contactTitle(contact)}</h2>
+        {contact.peer && onCall && (
+          <CallButtons onCall={(media) => onCall(contact.peer?.id ?? '', media)} />
+        )}
         {contact.group && (
           <button type="button" onClick={() => setShowMembers((v) => !v)} data-testid="toggle-members">
             Members ({contact.group.memberCount})
@@ -60,5 +66,19 @@ export function ChatView({ contact }: { contact: ContactFieldsFragment }) {
       </p>
       <Composer conversationId={conversationId} onSend={conversation.send} onAttach={conversation.sendFiles} />
     </section>
+  );
+}
+
+/** Audio and video call buttons of a private conversation's header. */
+function CallButtons({ onCall }: { onCall: (media: CallMedia) => void }) {
+  return (
+    <>
+      <button type="button" onClick={() => onCall('AUDIO')} data-testid="call-audio" title="Audio call">
+        Call
+      </button>
+      <button type="button" onClick={() => onCall('VIDEO')} data-testid="call-video" title="Video call">
+        Video
+      </button>
+    </>
   );
 }

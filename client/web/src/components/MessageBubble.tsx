@@ -1,13 +1,21 @@
 import type { MessageFieldsFragment } from '../../../generated/graphql';
 import { useRecallMessageMutation } from '../../../generated/hooks';
 import type { PendingAttachment, PendingMessage } from '../hooks/useConversation';
+import { describeCall } from '../call-content';
 import { formatBytes, isText } from '../media-content';
 import { MediaBody } from './MediaBody';
 
-/** The text of a message or its attachment; a recalled message shows neither. */
+/** The text of a message, its attachment, or the line a call left; a recalled message shows none. */
 function Body({ message }: { message: MessageFieldsFragment }) {
   if (message.status === 'RECALLED') return <em className="recalled">Message recalled</em>;
   if (isText(message.type)) return <span className="text">{message.content}</span>;
+  if (message.type === 'CALL') {
+    return (
+      <span className="call-line" data-testid="call-line">
+        {describeCall(message.content)}
+      </span>
+    );
+  }
   return <MediaBody type={message.type} content={message.content} media={message.media} />;
 }
 

@@ -1,6 +1,8 @@
 import { useRef, useState } from 'react';
 import { useSession } from '../im-context';
+import { useCall } from '../hooks/useCall';
 import { useContacts } from '../hooks/useContacts';
+import { CallPanel } from './CallPanel';
 import { ChatView } from './ChatView';
 import { ContactList } from './ContactList';
 import { FriendsPanel } from './FriendsPanel';
@@ -21,6 +23,9 @@ export function Shell({ onSignOut }: { onSignOut: () => void }) {
   const [tab, setTab] = useState<Tab>('chats');
   const [openId, setOpenId] = useState<string | null>(null);
   const { contacts, error, refetch } = useContacts();
+  const call = useCall();
+  // The outcome of the last call may still show; a new one can start meanwhile.
+  const inCall = call.view !== null && call.view.phase !== 'ended';
   const open = contacts.find((c) => c.conversationId === openId);
   // A conversation that was on screen and then left the list: the user left the group or was removed from it.
   const shown = useRef<string | null>(null);
@@ -59,8 +64,9 @@ export function Shell({ onSignOut }: { onSignOut: () => void }) {
         {tab === 'groups' && <GroupsPanel onOpenChat={openChat} />}
       </aside>
       <main className="main">
+        <CallPanel controls={call} />
         {open ? (
-          <ChatView key={open.conversationId} contact={open} />
+          <ChatView key={open.conversationId} contact={open} onCall={inCall ? undefined : call.start} />
         ) : (
           <p className="placeholder" data-testid={gone ? 'conversation-gone' : undefined}>
             {gone ? 'This conversation is no longer yours: you left it or were removed.' : openId ? 'Opening…' : 'Pick a conversation, or find friends under Friends.'}
