@@ -1,9 +1,10 @@
 // Group details in the web app in Chromium: names and remarks, mute everyone, and what admins and services do to a
 // group (a refusal by the word filter, a system notice, a suspension), as its members see them live.
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser } from 'playwright-core';
 import { createService, runAdmin } from '../support/admin';
-import { befriend, launchBrowser, registerUser, sendText, waitForMessage, type ChatUser } from './browser';
+import { befriend, launchBrowser, OUTPUT_DIR, registerUser, sendText, waitForMessage, type ChatUser } from './browser';
 import { startServerProcess, type ServerProcess } from './server-process';
 
 /** Names unique per run, so a rerun against a kept database never collides. */
@@ -110,6 +111,7 @@ describe('group details in the web app', () => {
 
     await member.page.getByTestId('composer-notice').getByText('only the owner and admins can send').waitFor();
     expect(await composer(member).isDisabled()).toBe(true);
+    await member.page.screenshot({ path: path.join(OUTPUT_DIR, 'group-muted.png') });
     expect(await owner.page.getByTestId('composer-notice').count()).toBe(0);
     await sendText(owner, 'Quiet please');
     await waitForMessage(member, 'Quiet please');
@@ -153,6 +155,7 @@ describe('group details in the web app', () => {
       await user.page.getByTestId('group-banned').getByText('This group was suspended: spam links').waitFor();
       expect(await composer(user).isDisabled()).toBe(true);
     }
+    await member.page.screenshot({ path: path.join(OUTPUT_DIR, 'group-suspended.png') });
 
     await gql(bearer, 'mutation($id: ID!) { unbanGroup(groupId: $id, reason: "cleaned up") { reason } }', { id: groupId });
     await member.page.getByTestId('group-banned').waitFor({ state: 'detached' });
