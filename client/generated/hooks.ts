@@ -103,6 +103,10 @@ export function useRejectApplicationMutation() {
   return Urql.useMutation<Operations.RejectApplicationMutation, Operations.RejectApplicationMutationVariables>(Operations.RejectApplicationDocument);
 };
 
+export function useSetFriendRemarkMutation() {
+  return Urql.useMutation<Operations.SetFriendRemarkMutation, Operations.SetFriendRemarkMutationVariables>(Operations.SetFriendRemarkDocument);
+};
+
 export function useGroupsQuery(options?: Omit<Urql.UseQueryArgs<Operations.GroupsQueryVariables>, 'query'>) {
   return Urql.useQuery<Operations.GroupsQuery, Operations.GroupsQueryVariables>({ query: Operations.GroupsDocument, ...options });
 };
@@ -141,6 +145,18 @@ export function useLeaveGroupMutation() {
 
 export function useDissolveGroupMutation() {
   return Urql.useMutation<Operations.DissolveGroupMutation, Operations.DissolveGroupMutationVariables>(Operations.DissolveGroupDocument);
+};
+
+export function useSetGroupDisplayNameMutation() {
+  return Urql.useMutation<Operations.SetGroupDisplayNameMutation, Operations.SetGroupDisplayNameMutationVariables>(Operations.SetGroupDisplayNameDocument);
+};
+
+export function useSetGroupRemarkMutation() {
+  return Urql.useMutation<Operations.SetGroupRemarkMutation, Operations.SetGroupRemarkMutationVariables>(Operations.SetGroupRemarkDocument);
+};
+
+export function useSetGroupMuteAllMutation() {
+  return Urql.useMutation<Operations.SetGroupMuteAllMutation, Operations.SetGroupMuteAllMutationVariables>(Operations.SetGroupMuteAllDocument);
 };
 
 export function useMessagesQuery(options: Omit<Urql.UseQueryArgs<Operations.MessagesQueryVariables>, 'query'>) {

@@ -9,6 +9,8 @@ const MAIN = path.join(__dirname, '../../dist/src/main.js');
 export interface ServerProcess {
   /** e.g. http://127.0.0.1:41234 */
   readonly url: string;
+  /** Its DATABASE_URL, for `npm run admin` against it (test/support/admin.ts). */
+  readonly databaseUrl: string;
   /** SIGTERM: the server closes every socket with 1012 and exits; its data stays. */
   kill(): Promise<void>;
   /** The same command again, on the same port and database file, after {@link kill}. */
@@ -64,6 +66,7 @@ export async function startServerProcess(): Promise<ServerProcess> {
   };
   return {
     url: `http://127.0.0.1:${port}`,
+    databaseUrl: env.DATABASE_URL!,
     kill,
     async relaunch() {
       ({ child } = await launch({ ...env, PORT: String(port) }));

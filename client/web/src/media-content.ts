@@ -15,11 +15,8 @@ export interface MediaContent {
   thumbnail?: boolean;
 }
 
-/**
- * Whether a message is plain text: TEXT, or SYSTEM from a service account (compared as a string: the generated
- * types learn SYSTEM at the next codegen).
- */
-export const isText = (type: MessageType): boolean => type === 'TEXT' || (type as string) === 'SYSTEM';
+/** Whether a message is plain text: TEXT, or SYSTEM from a service account. */
+export const isText = (type: MessageType): boolean => type === 'TEXT' || type === 'SYSTEM';
 
 /** The content of a media message, or null for text, a recalled message (empty content) or JSON that is not an object. */
 export function parseMediaContent(type: MessageType, content: string): MediaContent | null {

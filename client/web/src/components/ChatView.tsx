@@ -2,6 +2,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import type { CallMedia, ContactFieldsFragment } from '../../../generated/graphql';
 import { useMarkConversationReadMutation, useSetContactMutedMutation, useSetContactPinnedMutation } from '../../../generated/hooks';
 import { useConversation, type Recipient } from '../hooks/useConversation';
+import { useGroup, type GroupView } from '../hooks/useGroup';
 import { usePeerReadSeq } from '../hooks/usePeerReadSeq';
 import { useTypingNames } from '../hooks/useTypingNames';
 import { Composer } from './Composer';
@@ -9,6 +10,13 @@ import { contactTitle } from './ContactList';
 import { GroupDetails } from './GroupDetails';
 import { MessageList } from './MessageList';
 import { PresenceDot } from './PresenceDot';
+
+/** Why the viewer cannot send here right now (a suspended group, everyone muted and they do not manage it), if so. */
+function sendBlocked({ group, manages }: GroupView): string | undefined {
+  if (group?.banned) return `This group was suspended: ${group.banReason ?? 'no reason given'}`;
+  if (group?.mutedAll && !manages) return 'Everyone is muted in this group: only the owner and admins can send.';
+  return undefined;
+}
 
 /**
  * One open conversation: header with its toggles, the history, who is typing, and the composer. `onCall` rings
@@ -23,6 +31,9 @@ export function ChatView({ contact, onCall }: { contact: ContactFieldsFragment; 
   const conversation = useConversation(conversationId, recipient);
   const typing = useTypingNames(conversationId);
   const peerReadSeq = usePeerReadSeq(conversationId, contact.peerReadSeq);
+  const groupView = useGroup(contact.group?.id);
+  const blocked = sendBlocked(groupView);
+  const refusal = conversation.pending.findLast((p) => p.error)?.error;
   const [showMembers, setShowMembers] = useState(false);
   const [, setPinned] = useSetContactPinnedMutation();
   const [, setMuted] = useSetContactMutedMutation();
@@ -57,14 +68,24 @@ export function ChatView({ contact, onCall }: { contact: ContactFieldsFragment; 
           {contact.muted ? 'Unmute' : 'Mute'}
         </button>
       </header>
+      {groupView.group?.banned && (
+        <p className="banner suspended" data-testid="group-banned">
+          {blocked}
+        </p>
+      )}
       <div className="chat-body">
         <MessageList conversation={conversation} peerReadSeq={contact.type === 'PRIVATE' ? peerReadSeq : 0} />
-        {showMembers && contact.group && <GroupDetails groupId={contact.group.id} />}
+        {showMembers && contact.group && <GroupDetails groupId={contact.group.id} view={groupView} />}
       </div>
       <p className="typing" data-testid="typing-indicator">
         {typing.length > 0 ? `${typing.join(', ')} ${typing.length === 1 ? 'is' : 'are'} typing…` : ''}
       </p>
-      <Composer conversationId={conversationId} onSend={conversation.send} onAttach={conversation.sendFiles} />
+      {refusal && !blocked && (
+        <p className="error composer-refusal" data-testid="send-refusal">
+          {refusal}
+        </p>
+      )}
+      <Composer conversationId={conversationId} onSend={conversation.send} onAttach={conversation.sendFiles} blocked={blocked} />
     </section>
   );
 }

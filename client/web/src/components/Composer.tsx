@@ -4,15 +4,21 @@ import { useSendTypingMutation } from '../../../generated/hooks';
 /** At most one TypingEvent per this interval; the receiver shows it for about 3 s, so it never flickers off while typing. */
 const TYPING_THROTTLE_MS = 2000;
 
-/** The message box: Enter sends, typing tells the others (throttled); Attach sends picked files, one message each. */
+/**
+ * The message box: Enter sends, typing tells the others (throttled); Attach sends picked files, one message each.
+ * While `blocked` says why the viewer may not send, it shows that instead and takes nothing.
+ */
 export function Composer({
   conversationId,
   onSend,
   onAttach,
+  blocked,
 }: {
   conversationId: string;
   onSend: (text: string) => void;
   onAttach: (files: File[]) => void;
+  /** Why sending is refused here now; undefined when the viewer may send. @default undefined */
+  blocked?: string;
 }) {
   const [text, setText] = useState('');
   const [, sendTyping] = useSendTypingMutation();
@@ -38,7 +44,7 @@ export function Composer({
   const submit = (event: FormEvent) => {
     event.preventDefault();
     const content = text.trim();
-    if (!content) return;
+    if (!content || blocked) return;
     onSend(content);
     setText('');
     lastTyping.current = 0;
@@ -46,14 +52,21 @@ export function Composer({
 
   return (
     <form className="composer" onSubmit={submit}>
-      <input type="file" multiple hidden ref={picker} onChange={attach} data-testid="composer-file" />
-      <button type="button" onClick={() => picker.current?.click()} title="Send images or files" data-testid="composer-attach">
-        Attach
-      </button>
-      <input value={text} onChange={(e) => change(e.target.value)} placeholder="Message" maxLength={5000} data-testid="composer-input" />
-      <button type="submit" data-testid="composer-send">
-        Send
-      </button>
+      {blocked && (
+        <p className="composer-notice" data-testid="composer-notice">
+          {blocked}
+        </p>
+      )}
+      <fieldset className="composer-controls" disabled={blocked !== undefined}>
+        <input type="file" multiple hidden ref={picker} onChange={attach} data-testid="composer-file" />
+        <button type="button" onClick={() => picker.current?.click()} title="Send images or files" data-testid="composer-attach">
+          Attach
+        </button>
+        <input value={text} onChange={(e) => change(e.target.value)} placeholder="Message" maxLength={5000} data-testid="composer-input" />
+        <button type="submit" data-testid="composer-send">
+          Send
+        </button>
+      </fieldset>
     </form>
   );
 }

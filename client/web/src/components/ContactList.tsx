@@ -2,9 +2,11 @@ import type { ContactFieldsFragment } from '../../../generated/graphql';
 import { messagePreview } from '../media-content';
 import { PresenceDot } from './PresenceDot';
 
-/** The name a conversation goes by: the friend's nickname or the group's name. */
+/** The name a conversation goes by: the friend's nickname or the group's name, after the viewer's remark for the group. */
 export function contactTitle(contact: ContactFieldsFragment): string {
-  return contact.peer?.nickname ?? contact.group?.name ?? 'Conversation';
+  const { group } = contact;
+  if (group?.remark) return `${group.remark} (${group.name})`;
+  return contact.peer?.nickname ?? group?.name ?? 'Conversation';
 }
 
 /** A stable name for tests and links: the friend's username or the group's name. */

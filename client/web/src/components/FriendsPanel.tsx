@@ -1,10 +1,15 @@
 import { useState, type FormEvent } from 'react';
-import { useFriendsQuery, useSearchUsersQuery, useSendFriendApplicationMutation } from '../../../generated/hooks';
+import { useFriendsQuery, useSearchUsersQuery, useSendFriendApplicationMutation, useSetFriendRemarkMutation } from '../../../generated/hooks';
+import { errorText } from '../errors';
 import { useImEvent, useSession } from '../im-context';
 import { ApplicationsList } from './ApplicationsList';
+import { InlineEdit } from './InlineEdit';
 import { PresenceDot } from './PresenceDot';
 
-/** Find people by username and ask them to be friends; answer applications; open a chat with a friend. */
+/**
+ * Find people by username and ask them to be friends; answer applications; open a chat with a friend; keep a
+ * private remark for a friend, shown instead of their nickname.
+ */
 export function FriendsPanel({ onOpenChat }: { onOpenChat: (conversationId: string) => void }) {
   const { me } = useSession();
   const [input, setInput] = useState('');
@@ -13,6 +18,9 @@ export function FriendsPanel({ onOpenChat }: { onOpenChat: (conversationId: stri
   const [friends, refetchFriends] = useFriendsQuery({ variables: { first: 100 } });
   const [application, apply] = useSendFriendApplicationMutation();
   const [asked, setAsked] = useState<Set<string>>(new Set());
+  const [remarking, setRemark] = useSetFriendRemarkMutation();
+  /** The friend whose remark is being edited. */
+  const [editing, setEditing] = useState<string | null>(null);
   const refresh = () => refetchFriends({ requestPolicy: 'network-only' });
   useImEvent('friendAdded', refresh);
   useImEvent('friendRemoved', refresh);
@@ -37,7 +45,7 @@ export function FriendsPanel({ onOpenChat }: { onOpenChat: (conversationId: stri
         </button>
       </form>
       {search.error && <p className="error">{search.error.message}</p>}
-      {application.error && <p className="error">{application.error.message}</p>}
+      {application.error && <p className="error">{errorText(application.error)}</p>}
       {query && search.data && (
         <ul className="list" data-testid="search-results">
           {search.data.searchUsers.length === 0 && <li className="placeholder">Nobody found.</li>}
@@ -66,13 +74,29 @@ export function FriendsPanel({ onOpenChat }: { onOpenChat: (conversationId: stri
         {friends.data?.friends.map((friend) => (
           <li key={friend.user.id} className="row" data-testid={`friend-${friend.user.username}`}>
             <PresenceDot online={friend.user.online} />
-            <span className="title">{friend.remark ?? friend.user.nickname}</span>
+            <span className="title" data-testid="friend-name">
+              {friend.remark ?? friend.user.nickname}
+              {friend.remark && <small> ({friend.user.nickname})</small>}
+            </span>
+            <button type="button" className="link" onClick={() => setEditing(editing === friend.user.id ? null : friend.user.id)} data-testid="edit-friend-remark">
+              Remark
+            </button>
             <button type="button" onClick={() => onOpenChat(friend.conversationId)} data-testid="open-chat">
               Chat
             </button>
+            {editing === friend.user.id && (
+              <InlineEdit
+                label="My remark for this friend"
+                value={friend.remark}
+                maxLength={64}
+                onSave={(remark) => setRemark({ userId: friend.user.id, remark }).then((r) => !r.error && setEditing(null))}
+                testId="friend-remark"
+              />
+            )}
           </li>
         ))}
       </ul>
+      {remarking.error && <p className="error">{errorText(remarking.error)}</p>}
     </div>
   );
 }

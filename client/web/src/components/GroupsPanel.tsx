@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { useApplyToJoinGroupMutation, useCreateGroupMutation, useFriendsQuery, useGroupsQuery } from '../../../generated/hooks';
+import { errorText } from '../errors';
 import { useImEvent } from '../im-context';
 
 /** The viewer's groups; create one with friends, or ask to join one by its id. */
@@ -46,6 +47,7 @@ export function GroupsPanel({ onOpenChat }: { onOpenChat: (conversationId: strin
         {groups.data?.groups.map((group) => (
           <li key={group.id} className="row" data-testid={`group-${group.name}`}>
             <span className="title">
+              {group.remark && <span data-testid="group-remark">{group.remark} · </span>}
               {group.name} <small>({group.memberCount})</small>
               <br />
               <small className="id" title="Others join with this id" data-testid="group-id">
@@ -67,7 +69,7 @@ export function GroupsPanel({ onOpenChat }: { onOpenChat: (conversationId: strin
             {friend.user.nickname}
           </label>
         ))}
-        {creating.error && <p className="error">{creating.error.message}</p>}
+        {creating.error && <p className="error">{errorText(creating.error)}</p>}
         <button type="submit" disabled={creating.fetching} data-testid="create-group">
           Create group
         </button>
@@ -75,7 +77,7 @@ export function GroupsPanel({ onOpenChat }: { onOpenChat: (conversationId: strin
       <form className="stack" onSubmit={join}>
         <h3>Join a group</h3>
         <input value={groupId} onChange={(e) => setGroupId(e.target.value)} placeholder="Group id" required data-testid="join-group-input" />
-        {joining.error && <p className="error">{joining.error.message}</p>}
+        {joining.error && <p className="error">{errorText(joining.error)}</p>}
         {joinNotice && <p className="notice">{joinNotice}</p>}
         <button type="submit" disabled={joining.fetching} data-testid="join-group">
           Ask to join

@@ -19,6 +19,18 @@ function Body({ message }: { message: MessageFieldsFragment }) {
   return <MediaBody type={message.type} content={message.content} media={message.media} />;
 }
 
+/**
+ * A SYSTEM message (a business service speaking: an order shipped, maintenance tonight): a centred notice with
+ * the service's name, not a bubble anyone could answer or recall.
+ */
+export function SystemNotice({ message }: { message: MessageFieldsFragment }) {
+  return (
+    <div className="system-notice" data-testid="system-message" data-seq={message.seq}>
+      <strong>{message.sender.nickname}</strong>: {message.content}
+    </div>
+  );
+}
+
 /** A confirmed message: sender, text, "Read" when the other side has read it, and recall for own messages. */
 export function MessageBubble({
   message,

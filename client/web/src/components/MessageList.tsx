@@ -1,7 +1,7 @@
 import { useLayoutEffect, useRef } from 'react';
 import { useSession } from '../im-context';
 import type { useConversation } from '../hooks/useConversation';
-import { MessageBubble, PendingBubble } from './MessageBubble';
+import { MessageBubble, PendingBubble, SystemNotice } from './MessageBubble';
 
 /** How close to the top (px) the history must be scrolled before the next older page loads. */
 const LOAD_OLDER_THRESHOLD_PX = 40;
@@ -43,9 +43,13 @@ export function MessageList({ conversation, peerReadSeq }: { conversation: Retur
     <div className="messages" ref={box} onScroll={onScroll} data-testid="message-list">
       {!hasMore && <p className="history-start">Start of the conversation</p>}
       {loadError && <p className="error">{loadError}</p>}
-      {messages.map((message) => (
-        <MessageBubble key={message.id} message={message} own={message.sender.id === me.id} read={message.seq === lastReadOwnSeq} onRecalled={merge} />
-      ))}
+      {messages.map((message) =>
+        message.type === 'SYSTEM' ? (
+          <SystemNotice key={message.id} message={message} />
+        ) : (
+          <MessageBubble key={message.id} message={message} own={message.sender.id === me.id} read={message.seq === lastReadOwnSeq} onRecalled={merge} />
+        ),
+      )}
       {pending.map((p) => (
         <PendingBubble key={p.clientMessageId} pending={p} onRetry={() => retry(p.clientMessageId)} />
       ))}
