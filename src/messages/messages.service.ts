@@ -180,11 +180,14 @@ export class MessagesService {
     // routes the event tells whether they are online, and no other is needed.
     const unknown = [message.sender, ...message.mentions].filter((user) => user.online === undefined);
     const recipients = route.recipients ?? record.members!;
+    let routed: ReadonlySet<string> | undefined;
     await this.notifier.send(recipients, { __typename: 'MessageEvent', message }, {}, (online) => {
+      routed = online;
       for (const user of unknown) user.online = online.has(user.id);
     });
-    // Only enqueued: who is offline, who muted, and the webhook are the background's business.
-    this.offline.message(message, recipients);
+    // Only enqueued, with who was online when it was routed (no second lookup): who muted, and the webhook, are
+    // the background's business.
+    this.offline.message(message, recipients, routed);
     return message;
   }
 

@@ -41,7 +41,7 @@ export interface CallNotice {
   call: PushCall;
 }
 
-type Work = { kind: 'MESSAGE'; message: Message; recipients: readonly string[] } | CallNotice;
+type Work = { kind: 'MESSAGE'; message: Message; recipients: readonly string[]; online?: ReadonlySet<string> } | CallNotice;
 
 /** A burst of one conversation for one user, waiting for its window to end. */
 interface Burst {
@@ -56,12 +56,13 @@ const PREVIEW_CHARS = 100;
 /**
  * Offline notifications: after a message is stored and handed to delivery, the recipients with no live terminal
  * are notified through the push port. The send path only appends to a backlog ({@link message} is O(1) and never
- * awaits anything); a background drain takes the backlog in batches and, per batch, asks presence once and the
- * contacts once (whatever the group sizes), drops muted conversations unless the user was mentioned, and collapses
- * each (user, conversation) burst within `collapseMs` into one notification with a count and the newest message.
+ * awaits anything); a background drain takes the backlog in batches and, per batch, asks the contacts once
+ * (whatever the group sizes), drops muted conversations unless the user was mentioned, and collapses each (user,
+ * conversation) burst within `collapseMs` into one notification with a count and the newest message.
  *
- * Presence is read when a message is looked at: a user who comes online within the window is still notified of
- * it. Bursts are collapsed per node: in a cluster a burst sent through several platform nodes gives one
+ * Presence is what the message's delivery found when it routed it (no second lookup); only work without it (a
+ * call, a delivery that failed) asks presence, once per batch. A user who comes online within the window is still
+ * notified of what reached them offline. Bursts are collapsed per node: in a cluster a burst sent through several platform nodes gives one
  * notification per node.
  */
 export class OfflineNotifications {
@@ -88,9 +89,13 @@ export class OfflineNotifications {
     this.batchRecipients = options.batchRecipients ?? 5000;
   }
 
-  /** A stored message reached `recipients` (the sender among them, who is never notified). */
-  message(message: Message, recipients: readonly string[]): void {
-    this.enqueue({ kind: 'MESSAGE', message, recipients });
+  /**
+   * A stored message reached `recipients` (the sender among them, who is never notified). `online`: those of them
+   * with a live terminal, as the delivery's routing lookup found them; given, no presence lookup is made again.
+   * @param online @default looked up in the background
+   */
+  message(message: Message, recipients: readonly string[], online?: ReadonlySet<string>): void {
+    this.enqueue({ kind: 'MESSAGE', message, recipients, online });
   }
 
   /** Notifies a callee with no live terminal; calls are neither collapsed nor silenced by a mute. */
@@ -122,9 +127,9 @@ export class OfflineNotifications {
   private async drain(): Promise<void> {
     try {
       while (this.backlog.length > 0 && !this.closed) {
-        const { batch, candidates } = this.takeBatch();
+        const { batch, unknown, offline } = this.takeBatch();
         try {
-          await this.look(batch, candidates);
+          await this.look(batch, unknown, offline);
         } catch (err) {
           this.metrics.pushNotifications.inc({ outcome: 'dropped' }, batch.length);
           this.log.warn({ err, messages: batch.length }, 'offline notifications: lookup failed, batch dropped');
@@ -139,41 +144,50 @@ export class OfflineNotifications {
    * The oldest work, until about `batchRecipients` distinct users would be notified (at least one item): a burst
    * in one big group is then one batch, looked up once.
    */
-  private takeBatch(): { batch: Work[]; candidates: Set<string> } {
-    const candidates = new Set<string>();
+  private takeBatch(): { batch: Work[]; unknown: Set<string>; offline: Set<string> } {
+    // Whose presence must be looked up, and who is offline already by the routing lookup of their delivery.
+    const unknown = new Set<string>();
+    const offline = new Set<string>();
     let n = 0;
-    while (n < this.backlog.length && (n === 0 || candidates.size < this.batchRecipients)) {
+    while (n < this.backlog.length && (n === 0 || unknown.size + offline.size < this.batchRecipients)) {
       const work = this.backlog[n]!;
-      if (work.kind === 'CALL') candidates.add(work.userId);
-      else for (const id of work.recipients) if (id !== work.message.sender.id) candidates.add(id);
+      if (work.kind === 'CALL') unknown.add(work.userId);
+      else {
+        for (const id of work.recipients) {
+          if (id === work.message.sender.id) continue;
+          if (!work.online) unknown.add(id);
+          else if (!work.online.has(id)) offline.add(id);
+        }
+      }
       n++;
     }
-    return { batch: this.backlog.splice(0, n), candidates };
+    return { batch: this.backlog.splice(0, n), unknown, offline };
   }
 
   /**
-   * One presence lookup and one mute query for the whole batch, then each offline recipient's burst grows. A
-   * failed lookup rejects (and the batch is dropped): reading everyone as offline would notify them all.
+   * At most one presence lookup (for the users whose delivery did not tell) and one mute query for the whole
+   * batch, then each offline recipient's burst grows. A failed lookup rejects (and the batch is dropped):
+   * reading everyone as offline would notify them all.
    */
-  private async look(batch: Work[], candidates: Set<string>): Promise<void> {
-    if (candidates.size === 0) return;
-    const online = await this.lookups.online([...candidates]);
-    const offline = [...candidates].filter((id) => !online.has(id));
-    if (offline.length === 0 || this.closed) return;
+  private async look(batch: Work[], unknown: Set<string>, knownOffline: Set<string>): Promise<void> {
+    const online = unknown.size > 0 ? await this.lookups.online([...unknown]) : new Set<string>();
+    const isOffline = new Set(knownOffline);
+    for (const id of unknown) if (!online.has(id)) isOffline.add(id);
+    if (isOffline.size === 0 || this.closed) return;
+    const offline = [...isOffline];
     const messages = batch.filter((work) => work.kind === 'MESSAGE');
     const conversationIds = [...new Set(messages.map((w) => w.message.conversationId))];
     const muted = new Set((conversationIds.length ? await this.lookups.muted(conversationIds, offline) : []).map((m) => pairKey(m.conversationId, m.userId)));
     if (this.closed) return;
-    const isOffline = new Set(offline);
     for (const work of batch) {
       if (work.kind === 'CALL') {
         if (isOffline.has(work.userId)) this.hand({ ...this.base(work.userId, work.conversationId, work.conversationType, 'CALL'), call: work.call });
         continue;
       }
-      const { message } = work;
+      const { message, online: routed } = work;
       const mentioned = new Set(message.mentions.map((user) => user.id));
       for (const userId of work.recipients) {
-        if (userId === message.sender.id || !isOffline.has(userId)) continue;
+        if (userId === message.sender.id || (routed ? routed.has(userId) : !isOffline.has(userId))) continue;
         if (muted.has(pairKey(message.conversationId, userId)) && !mentioned.has(userId)) continue;
         this.collect(userId, message, mentioned.has(userId));
       }
