@@ -81,6 +81,15 @@ describe('moderation of every field', () => {
     expect(await refusal(server, SEND, { input: { toGroupId: createGroup.id, content: 'forbidden', clientMessageId: 'g2' } }, owner.token)).toEqual(moderationRefusal('content'));
   });
 
+  it('should answer a member who may not edit the group FORBIDDEN before it looks at the texts', async () => {
+    const { server } = suite;
+    const { owner, others } = await ownerWithFriends(server, 'mf', 1);
+    const { createGroup } = await ok(server, CREATE_GROUP, { input: { name: 'clean club', memberIds: others.map((u) => u.id) } }, owner.token);
+    expect(await errorCode(server, UPDATE_GROUP, { id: createGroup.id, input: { name: 'forbidden', notice: 'darn' } }, others[0]!.token)).toBe('FORBIDDEN');
+    const group = await ok(server, `query($id: ID!) { group(id: $id) { name notice } }`, { id: createGroup.id }, owner.token);
+    expect(group.group).toEqual({ name: 'clean club', notice: null });
+  });
+
   it('should mask and refuse nicknames at registration and in the profile, and signatures', async () => {
     const { server } = suite;
     const input = (nickname: string) => ({ input: { username: uniqueName('nick'), password: 'correct horse battery', nickname } });

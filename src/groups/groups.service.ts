@@ -226,18 +226,24 @@ export class GroupsService {
 
   /** Owner or admin: changes the name, avatar or notice; every member hears UPDATED. */
   async update(viewer: Viewer, groupIdArg: string, input: UpdateGroupInput): Promise<Group> {
-    const changes: Record<string, string | null> = {};
-    const context = { userId: viewer.userId };
-    if (input.name != null) changes.name = await moderated(this.moderation, 'name', text('name', input.name, 1, 32), context);
-    const notice = await moderated(this.moderation, 'notice', optionalText('notice', input.notice, 1000), context);
-    if (notice !== undefined) changes.notice = notice;
-    // An upload is claimed only by someone who may edit (checked again under the lock below, which names the
-    // reason for anyone else), and outside the transaction: measuring it reads and writes storage.
     const groupId = idArg('id', groupIdArg);
-    const standing = input.avatarUploadId == null ? undefined : await this.standing(groupId, viewer.userId);
-    const mayEdit = input.avatarUploadId == null || (!!standing?.role && !standing.dissolved && MODERATORS.includes(standing.role));
-    const avatarUrl = mayEdit ? await avatarOf(this.avatars, viewer.userId, `group:${groupId}`, input) : undefined;
-    if (avatarUrl !== undefined) changes.avatar_url = avatarUrl;
+    const name = input.name == null ? undefined : text('name', input.name, 1, 32);
+    const notice = optionalText('notice', input.notice, 1000);
+    // Texts are moderated and an upload claimed only for someone who may edit: the moderation webhook and
+    // storage are not for anyone else, whose refusal the transaction below names after checking again under
+    // the lock. Both happen outside it: they wait on a webhook or on storage.
+    const standing = await this.standing(groupId, viewer.userId);
+    const mayEdit = !!standing?.role && !standing.dissolved && MODERATORS.includes(standing.role);
+    const changes: Record<string, string | null> = {};
+    let avatarUrl: string | null | undefined;
+    if (mayEdit) {
+      const context = { userId: viewer.userId };
+      if (name !== undefined) changes.name = await moderated(this.moderation, 'name', name, context);
+      const moderatedNotice = await moderated(this.moderation, 'notice', notice, context);
+      if (moderatedNotice !== undefined) changes.notice = moderatedNotice;
+      avatarUrl = await avatarOf(this.avatars, viewer.userId, `group:${groupId}`, input);
+      if (avatarUrl !== undefined) changes.avatar_url = avatarUrl;
+    }
     const { result: replaced } = await this.change(viewer, 'id', groupIdArg, MODERATORS, 'only the owner and admins may edit the group', async (trx, group) => {
       const before = (await trx('groups').first('avatar_url').where({ id: group.groupId })) as { avatar_url: string | null } | undefined;
       if (Object.keys(changes).length) await trx('groups').where({ id: group.groupId }).update(changes);
