@@ -1,4 +1,4 @@
-import { befriend, errorCode, gql, ok, register, subscribe, type TestUser } from './support/client';
+import { befriend, errorCode, friendPair, gql, ok, register, subscribe, type TestUser } from './support/client';
 import { ADAPTERS, download, mediaRoute, pngImage, startMediaServer, storedKeys, uploadBytes } from './support/media';
 import type { TestServer } from './support/server';
 
@@ -19,12 +19,7 @@ describe.each(ADAPTERS)('media messages on %s storage', (adapter) => {
   });
   afterAll(() => server?.close());
 
-  const pair = async (prefix: string) => {
-    const a = await register(server, `${prefix}A`);
-    const b = await register(server, `${prefix}B`);
-    const conversationId = await befriend(server, a, b);
-    return { a, b, conversationId };
-  };
+  const pair = (prefix: string) => friendPair(server, prefix);
   const sendMedia = (from: TestUser, to: TestUser, type: string, content: object, clientMessageId = nextCmid()) =>
     gql(server, SEND, { input: { toUserId: to.id, type, content: JSON.stringify(content), clientMessageId } }, from.token);
 

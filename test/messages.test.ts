@@ -1,4 +1,4 @@
-import { befriend, errorCode, gql, login, ok, register, send, type TestUser } from './support/client';
+import { befriend, errorCode, friendPair, gql, login, ok, register, send, type TestUser } from './support/client';
 import { startServer, useServer, type TestServer } from './support/server';
 
 const SEND = `mutation($input: SendMessageInput!) { sendMessage(input: $input) { id seq content status clientMessageId conversationId conversationType sender { id } } }`;
@@ -21,13 +21,7 @@ describe('private messages', () => {
   beforeAll(() => (server = suite.server));
 
   const listen = (user: TestUser) => suite.listen(user);
-  /** Two fresh users who are friends, with their conversation id. */
-  const pair = async (prefix: string) => {
-    const a = await register(server, `${prefix}A`);
-    const b = await register(server, `${prefix}B`);
-    const conversationId = await befriend(server, a, b);
-    return { a, b, conversationId };
-  };
+  const pair = (prefix: string) => friendPair(server, prefix);
   const history = async (user: TestUser, c: string, b?: number, l?: number) =>
     (await ok(server, HISTORY, { c, b, l }, user.token)).messages as any[];
   const contactsOf = async (user: TestUser) => (await ok(server, CONTACTS, undefined, user.token)).contacts as any[];

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { befriend, gql, ok, register, type TestUser } from './support/client';
+import { friendPair, gql, ok, register, type TestUser } from './support/client';
 import { ADAPTERS, CREATE_UPLOAD, createUpload, download, mediaRoute, pngImage, put, startMediaServer, storedKeys, uploadBytes } from './support/media';
 import type { TestServer } from './support/server';
 
@@ -20,12 +20,7 @@ describe.each(ADAPTERS)('uploads on %s storage', (adapter) => {
   });
   afterAll(() => server?.close());
 
-  const pair = async (prefix: string) => {
-    const a = await register(server, `${prefix}A`);
-    const b = await register(server, `${prefix}B`);
-    await befriend(server, a, b);
-    return { a, b };
-  };
+  const pair = (prefix: string) => friendPair(server, prefix);
   const sendMedia = (from: TestUser, to: TestUser, type: string, content: object, clientMessageId = nextCmid()) =>
     gql(server, SEND, { input: { toUserId: to.id, type, content: JSON.stringify(content), clientMessageId } }, from.token);
   const refusal = (result: { errors?: Array<{ message: string; extensions?: { code?: string } }> }) => {

@@ -79,6 +79,13 @@ export async function befriend(server: TestServer, a: TestUser, b: TestUser): Pr
   return friends.friends.find((f: any) => f.user.id === b.id).conversationId;
 }
 
+/** Two fresh users (`<prefix>A`, `<prefix>B`) who are friends, with their private conversation id. */
+export async function friendPair(server: TestServer, prefix: string): Promise<{ a: TestUser; b: TestUser; conversationId: string }> {
+  const a = await register(server, `${prefix}A`);
+  const b = await register(server, `${prefix}B`);
+  return { a, b, conversationId: await befriend(server, a, b) };
+}
+
 /** A fresh user (`<prefix>O`) and `n` fresh friends of theirs. */
 export async function ownerWithFriends(server: TestServer, prefix: string, n: number): Promise<{ owner: TestUser; others: TestUser[] }> {
   const owner = await register(server, `${prefix}O`);
