@@ -142,7 +142,13 @@ export function memoryKb(pid) {
 export async function heapKb(url) {
   const text = await (await fetch(`${url}/metrics`)).text();
   const read = (name) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) / 1024;
-  return { heapUsed: read('nodejs_heap_size_used_bytes'), external: read('nodejs_external_memory_bytes') };
+  return {
+    heapUsed: read('nodejs_heap_size_used_bytes'),
+    heapTotal: read('nodejs_heap_size_total_bytes'),
+    // The young generation: V8 grows it under allocation pressure and keeps it, live objects or not.
+    newSpace: read('nodejs_heap_space_size_total_bytes\\{space="new"\\}'),
+    external: read('nodejs_external_memory_bytes'),
+  };
 }
 
 /** True when some process holds /tmp/bench.lock (the figures of a run outside it may overlap another's). */

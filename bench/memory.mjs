@@ -78,13 +78,14 @@ export async function memoryScenario(cluster, { connections: asked }) {
       samples.push({
         upTo, open, wait, rssKb: m.rss, hwmKb: m.hwm, kbPerConnection: (m.rss - before.rss) / open, redisBytesPerConnection,
         heapKbPerConnection: (heap.heapUsed - heapBefore.heapUsed) / open, externalKbPerConnection: (heap.external - heapBefore.external) / open,
+        heapTotalKbPerConnection: (heap.heapTotal - heapBefore.heapTotal) / open, newSpaceMb: heap.newSpace / 1024,
       });
     }
   }
   table(
-    `memory of push node (pid ${push.pid}, ${cluster.mode} mode): RSS before ${before.rss} KB with no connection`,
-    ['connections', 'after', 'RSS KB', 'delta KB', 'KB per connection', 'heap KB per conn.', 'external KB per conn.', 'peak RSS KB'],
-    samples.map((s) => [s.open, `+${s.wait} s`, s.rssKb, s.rssKb - before.rss, s.kbPerConnection, s.heapKbPerConnection, s.externalKbPerConnection, s.hwmKb]),
+    `memory of push node (pid ${push.pid}, ${cluster.mode} mode): RSS before ${before.rss} KB with no connection, V8 new space ${(heapBefore.newSpace / 1024).toFixed(1)} MB`,
+    ['connections', 'after', 'RSS KB', 'delta KB', 'KB per connection', 'heap KB per conn.', 'heap committed KB per conn.', 'new space MB', 'external KB per conn.', 'peak RSS KB'],
+    samples.map((s) => [s.open, `+${s.wait} s`, s.rssKb, s.rssKb - before.rss, s.kbPerConnection, s.heapKbPerConnection, s.heapTotalKbPerConnection, s.newSpaceMb, s.externalKbPerConnection, s.hwmKb]),
   );
   const closed = await Promise.all(loads.map((l) => l.call('closeAll')));
   console.log(`closing: ${JSON.stringify(closed)}`);
