@@ -4,11 +4,11 @@
 // A bench cluster (queue mode, platform + 2 push nodes, private Redis, MariaDB) takes steady private messages from
 // SDK clients spread over both push nodes, while --churn clients a second close and come back a second later on
 // the next push node, resuming their session, subscribing and catching up on what they missed. Every
-// --sample-seconds it prints a row: the load's figures of that interval, and per server process RSS, V8 heap,
-// event-loop delay p99 and active handles (from bench/soak-probe.cjs, preloaded into each node), plus Redis
+// --sample-seconds it prints a row: the load's figures of that interval, and per server process RSS, V8 heap
+// (and, in the JSON and chart, the heap the last major collection left), event-loop delay p99 and active handles (from bench/soak-probe.cjs, preloaded into each node), plus Redis
 // used_memory and key count. At the end: the table again, the verdict per series (bench/soak-verdict.mjs states
 // the rule), JSON in bench/results/ and an SVG chart, docs/soak.svg for runs of 10 minutes or more (shorter ones
-// go to bench/results/). Exits 1 when the RSS of a server process or Redis memory keeps growing.
+// go to bench/results/). Exits 1 when the RSS or live heap of a server process or Redis memory keeps growing.
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -50,6 +50,7 @@ const MB = 2 ** 20;
 const SERIES = {
   rssMb: { floor: 5, fails: true },
   heapMb: { floor: 5 },
+  liveMb: { floor: 5, fails: true },
   handles: { floor: 20 },
   redisMb: { floor: 1, fails: true },
   redisKeys: { floor: 50 },
@@ -99,6 +100,8 @@ async function sample(report, redis, startedAt) {
     processes[node.name] = p && {
       rssMb: p.rss / MB,
       heapMb: p.heapUsed / MB,
+      // Heap used as the last major collection left it (see soak-probe.cjs); none before the first.
+      liveMb: p.heapAfterMajorGc === null ? undefined : p.heapAfterMajorGc / MB,
       loopDelayP99Ms: p.loopDelayP99Ms,
       handles: p.handles,
       handleKinds: p.handleKinds,
@@ -134,7 +137,7 @@ const line = (cells) => cells.map((c, i) => String(c).padStart(widths()[i])).joi
 function verdicts(samples) {
   const series = [];
   for (const n of names()) {
-    for (const key of ['rssMb', 'heapMb', 'handles']) series.push({ name: `${n} ${key}`, key, points: samples.map((s) => [s.minute, s.processes[n]?.[key]]) });
+    for (const key of ['rssMb', 'heapMb', 'liveMb', 'handles']) series.push({ name: `${n} ${key}`, key, points: samples.map((s) => [s.minute, s.processes[n]?.[key]]) });
   }
   for (const key of ['redisMb', 'redisKeys']) series.push({ name: `redis ${key}`, key, points: samples.map((s) => [s.minute, s[key]]) });
   return series.map(({ name, key, points }) => ({ name, fails: Boolean(SERIES[key].fails), floor: SERIES[key].floor, ...levelsOff(points, { minutes, floor: SERIES[key].floor }) }));
@@ -151,6 +154,7 @@ function chart(samples, conditions) {
     panels: [
       { title: 'RSS', unit: 'MB', series: perNode('rssMb') },
       { title: 'V8 heap used', unit: 'MB', series: perNode('heapMb') },
+      { title: 'V8 heap after the last major GC', unit: 'MB', series: perNode('liveMb') },
       { title: 'Event-loop delay p99', unit: 'ms', series: perNode('loopDelayP99Ms') },
       { title: 'Active handles', unit: 'count', series: perNode('handles') },
       { title: 'Redis used_memory', unit: 'MB', series: one('redis', (s) => s.redisMb) },
@@ -226,7 +230,7 @@ async function main() {
   const svgFile = minutes >= 10 ? path.join(HERE, '../docs/soak.svg') : path.join(HERE, `results/${stamp}-soak.svg`);
   writeFileSync(svgFile, svg);
   console.log(`chart: ${path.relative(path.join(HERE, '..'), svgFile)}`);
-  console.log(failed.length ? `SOAK FAILED: still growing: ${failed.map((r) => r.name).join(', ')}` : 'soak passed: RSS and Redis memory levelled off');
+  console.log(failed.length ? `SOAK FAILED: still growing: ${failed.map((r) => r.name).join(', ')}` : 'soak passed: RSS, live heap and Redis memory levelled off');
   return failed.length || sent.lost ? 1 : 0;
 }
 
