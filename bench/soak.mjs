@@ -5,10 +5,11 @@
 // SDK clients spread over both push nodes, while --churn clients a second close and come back a second later on
 // the next push node, resuming their session, subscribing and catching up on what they missed. Every
 // --sample-seconds it prints a row: the load's figures of that interval, and per server process RSS, V8 heap
-// (and, in the JSON and chart, the heap the last major collection left), event-loop delay p99 and active handles (from bench/soak-probe.cjs, preloaded into each node), plus Redis
-// used_memory and key count. At the end: the table again, the verdict per series (bench/soak-verdict.mjs states
-// the rule), JSON in bench/results/ and an SVG chart, docs/soak.svg for runs of 10 minutes or more (shorter ones
-// go to bench/results/). Exits 1 when the RSS or live heap of a server process or Redis memory keeps growing.
+// (and, in the JSON and chart, the heap the last major collection left), event-loop delay p99 and active
+// handles (from bench/soak-probe.cjs, preloaded into each node), plus Redis used_memory and key count. At the
+// end: the table again, the verdict per series (bench/soak-verdict.mjs states the rule), JSON in bench/results/
+// and an SVG chart, docs/soak.svg for runs of 10 minutes or more (shorter ones go to bench/results/). Exits 1
+// when the RSS or live heap of a server process or Redis memory keeps growing.
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
