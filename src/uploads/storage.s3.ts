@@ -37,14 +37,15 @@ function client(url: string, options: S3StorageOptions): Client {
 }
 
 /**
- * The validity of a presigned URL that ends at `expiresAt`: S3 takes a signing time and a number of seconds (1 to
- * 7 days), so the signing time is moved back as far as needed for the end to fall on `expiresAt`, even when that
- * is already past.
+ * The validity of a presigned URL that ends at `expiresAt`. S3 takes a signing time and a number of seconds (1 to
+ * 7 days), and both are in the URL: signed at the end less the longest validity, the URL depends on the end alone,
+ * not on when it was signed, as the port's contract asks. That signing time is in the past for any end up to 7
+ * days away (also for one already past); S3 refuses one in the future, so an end further away is signed now and
+ * comes 7 days from now.
  */
 function validity(expiresAt: Date): { seconds: number; signedAt: Date } {
-  const now = Date.now();
-  const seconds = Math.min(MAX_EXPIRY_SECONDS, Math.max(1, Math.ceil((expiresAt.getTime() - now) / 1000)));
-  return { seconds, signedAt: new Date(Math.min(now, expiresAt.getTime() - seconds * 1000)) };
+  const signedAt = new Date(expiresAt.getTime() - MAX_EXPIRY_SECONDS * 1000);
+  return { seconds: MAX_EXPIRY_SECONDS, signedAt: signedAt.getTime() <= Date.now() ? signedAt : new Date() };
 }
 
 const isNotFound = (error: unknown): boolean => ['NotFound', 'NoSuchKey'].includes((error as { code?: string }).code ?? '');

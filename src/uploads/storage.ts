@@ -37,7 +37,9 @@ export interface DownloadUrlOptions {
  * - `uploadUrl` accepts a PUT of the given Content-Type until `expiresAt`. The local adapter accepts exactly
  *   one PUT of at most `maxBytes` (a second one is refused with 409, a larger one with 413); S3 cannot limit a
  *   presigned PUT, so the upload's completion checks size and type and throws away what does not match.
- * - `downloadUrl` serves the object until `expiresAt`, and stops as soon as the object is removed.
+ * - `downloadUrl` serves the object until `expiresAt`, and stops as soon as the object is removed. It gives the
+ *   same URL for the same key, options and `expiresAt` whenever it is called, so that browsers and CDNs, which
+ *   cache by URL, keep the bytes for as long as callers hand out one expiry (see MediaUrls).
  * - `write` and `copy` replace whatever the key held, atomically: a reader sees the old bytes or the new, never
  *   a part. `remove` of a missing key is not an error.
  * - `stat` answers null for a missing key; failures of the store itself reject (never read as "missing").
