@@ -40,8 +40,8 @@ function client(url: string, options: S3StorageOptions): Client {
  * The validity of a presigned URL that ends at `expiresAt`. S3 takes a signing time and a number of seconds (1 to
  * 7 days), and both are in the URL: signed at the end less the longest validity, the URL depends on the end alone,
  * not on when it was signed, as the port's contract asks. That signing time is in the past for any end up to 7
- * days away (also for one already past); S3 refuses one in the future, so an end further away is signed now and
- * comes 7 days from now.
+ * days away (also for one already past); S3 refuses one in the future, so for an end further away the URL is
+ * signed now and ends 7 days from now, before `expiresAt`.
  */
 function validity(expiresAt: Date): { seconds: number; signedAt: Date } {
   const signedAt = new Date(expiresAt.getTime() - MAX_EXPIRY_SECONDS * 1000);
